@@ -1,0 +1,73 @@
+"""Helpers shared by benchmarks: a throwaway database, timing, percentiles, peak memory."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import TextIO
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BENCH_VAR = PROJECT_ROOT / "var" / "bench"
+
+
+def bench_database_url(name: str) -> str:
+    """`XIAOGUAN_BENCH_DATABASE_URL` when given (e.g. a scratch PostgreSQL), else a fresh SQLite file under var/bench/.
+
+    Never the user's `DATABASE_URL`: a benchmark drops and refills its database.
+    """
+    given = os.environ.get("XIAOGUAN_BENCH_DATABASE_URL")
+    if given:
+        return given
+    BENCH_VAR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{BENCH_VAR / f'{name}.sqlite3'}"
+
+
+def bench_reset_database(url: str, *, stderr: TextIO) -> None:
+    """Start from an empty, migrated database."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        bench_subprocess(["flush_schema"], url=url, stderr=stderr)
+    bench_subprocess(["migrate", "--verbosity", "0"], url=url, stderr=stderr)
+
+
+def bench_subprocess(args: list[str], *, url: str, stderr: TextIO, capture: bool = False) -> str:
+    """Run `xiaoguan ARGS` against the bench database in a child process (its own settings, its own memory)."""
+    env = {**os.environ, "DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-m", "xiaoguan.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    return result.stdout if capture else ""
+
+
+def percentile(samples: list[float], p: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
+
+
+def peak_rss_mb(*, children: bool = False) -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return usage.ru_maxrss / 1024
+
+
+def machine() -> dict[str, object]:
+    return {"cores": os.cpu_count(), "python": sys.version.split()[0]}

@@ -1,0 +1,52 @@
+"""Fixtures every test may use: a controllable clock and logged-in clients per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime
+
+import pytest
+from django.test import Client
+
+from xiaoguan.core.clock import clock_frozen_at, org_tz
+
+
+class Clock:
+    """`clock.at("2025-03-07 17:30")` builds an organisation-time instant; `clock.set(...)` freezes now there."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+
+    def at(self, text: str) -> datetime:
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=org_tz())
+
+    def set(self, when: str | datetime) -> datetime:
+        instant = self.at(when) if isinstance(when, str) else when
+        self._stack.close()
+        self._stack = ExitStack()
+        self._stack.enter_context(clock_frozen_at(instant))
+        return instant
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    c = Clock()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def login(client: Client):  # type: ignore[no-untyped-def]
+    """`login(user)` returns a test client logged in as that user (a fresh client each call)."""
+
+    def _login(user) -> Client:  # type: ignore[no-untyped-def]
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return _login

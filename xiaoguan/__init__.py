@@ -1,0 +1,1 @@
+"""xiaoguan (销管): self-hosted sales management."""

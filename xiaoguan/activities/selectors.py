@@ -1,0 +1,33 @@
+"""Reads of activities and tasks, always through the visibility rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from xiaoguan.activities.models import Activity, Task
+from xiaoguan.customers.models import Account
+from xiaoguan.org.models import User
+from xiaoguan.org.visibility import owner_scope
+
+
+def activity_list_visible_to(*, user: User) -> QuerySet[Activity]:
+    """Activities the user did or manages, plus those on accounts the user may see as owner or manager."""
+    return Activity.objects.select_related("owner").filter(
+        owner_scope(user=user) | owner_scope(user=user, owner_field="account__owner")
+    )
+
+
+def activity_timeline(*, user: User, account: Account, limit: int = 50) -> QuerySet[Activity]:
+    """The account's timeline, newest first. The caller has already checked that the account is visible."""
+    return activity_list_visible_to(user=user).filter(account=account).order_by("-occurred_at", "-pk")[:limit]
+
+
+def task_list_visible_to(*, user: User) -> QuerySet[Task]:
+    return Task.objects.select_related("owner", "account", "opportunity", "lead").filter(owner_scope(user=user))
+
+
+def task_list_open_for(*, user: User, until: datetime) -> QuerySet[Task]:
+    """The user's own open tasks due before `until` (today's and the overdue ones)."""
+    return Task.objects.filter(owner=user, done_at__isnull=True, due_at__lt=until).order_by("due_at")

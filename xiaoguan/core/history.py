@@ -1,0 +1,64 @@
+"""Writing and reading change history. Services call `history_record`; pages call `history_list_for`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import QuerySet
+
+from xiaoguan.core.models import HistoryEntry
+
+if TYPE_CHECKING:
+    from xiaoguan.org.models import User
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, human-readable form of a field value."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def history_changes(*, instance: models.Model, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Apply `values` to `instance` and return {field: [old, new]} for the ones that really changed."""
+    changes: dict[str, list[Any]] = {}
+    for field, new in values.items():
+        old = getattr(instance, field)
+        if old != new:
+            changes[field] = [_plain(old), _plain(new)]
+            setattr(instance, field, new)
+    return changes
+
+
+def history_record(
+    *,
+    subject: models.Model,
+    actor: User | None,
+    action: str,
+    at: datetime,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> HistoryEntry:
+    return HistoryEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        actor=actor,
+        at=at,
+        action=action,
+        changes=changes or {},
+        note=note[:500],
+    )
+
+
+def history_list_for(*, subject: models.Model) -> QuerySet[HistoryEntry]:
+    return HistoryEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk
+    ).select_related("actor").order_by("-at", "-pk")

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.org.models import User
+from xiaoguan.org.visibility import owner_scope
+
+
+def touch_event_list_visible_to(*, user: User) -> QuerySet[TouchEvent]:
+    """Touch events on accounts the user may see as owner or manager."""
+    return TouchEvent.objects.select_related("contact").filter(owner_scope(user=user, owner_field="account__owner"))

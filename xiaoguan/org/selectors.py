@@ -1,0 +1,39 @@
+"""Reads of people and teams."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from xiaoguan.org.models import Role, Team, User
+from xiaoguan.org.visibility import SEE_ALL_ROLES
+
+
+def team_subtree(*, team: Team) -> QuerySet[Team]:
+    return Team.objects.filter(path__startswith=team.path)
+
+
+def user_list_visible_to(*, user: User) -> QuerySet[User]:
+    """People the user may see in lists and pickers: everyone for director/admin, the subtree for a manager."""
+    users = User.objects.select_related("team", "manager")
+    if user.role in SEE_ALL_ROLES:
+        return users
+    if user.role == Role.MANAGER and user.team_id is not None:
+        return users.filter(Q(team__path__startswith=user.team.path) | Q(pk=user.pk))  # type: ignore[union-attr]
+    return users.filter(pk=user.pk)
+
+
+def user_reports(*, manager: User) -> QuerySet[User]:
+    """The active sales people under a manager's team subtree (the manager's team view)."""
+    return user_list_visible_to(user=manager).filter(is_active=True, role=Role.REP).order_by("team__path", "name")
+
+
+def manager_chain(*, user: User) -> list[User]:
+    """The user's managers, nearest first (stops at a loop)."""
+    chain: list[User] = []
+    seen = {user.pk}
+    node = user.manager
+    while node is not None and node.pk not in seen:
+        chain.append(node)
+        seen.add(node.pk)
+        node = node.manager
+    return chain
