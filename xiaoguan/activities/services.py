@@ -1,0 +1,130 @@
+"""Writes on activities (跟进记录) and tasks (待办)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xiaoguan.activities.models import Activity, Task
+from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
+from xiaoguan.customers.models import Account
+from xiaoguan.leads.models import Lead
+from xiaoguan.opportunities.models import Opportunity
+from xiaoguan.org.models import User
+from xiaoguan.org.visibility import can_change
+
+# A phone's clock may run a little ahead of the server's; beyond this, "occurred in the future" is a typo.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    by: User,
+    now: datetime,
+    kind: str,
+    account: Account | None = None,
+    opportunity: Opportunity | None = None,
+    lead: Lead | None = None,
+    occurred_at: datetime | None = None,
+    content: str = "",
+    duration_seconds: int | None = None,
+    lat: Decimal | None = None,
+    lng: Decimal | None = None,
+    next_follow_up_at: datetime | None = None,
+) -> Activity:
+    """Record what the user did. `recorded_at` is always now: the gap to `occurred_at` is evidence."""
+    if opportunity is not None and account is None:
+        account = opportunity.account
+    if account is None and opportunity is None and lead is None:
+        raise ValidationFailedError(field_errors={"account": [_("请选择客户、商机或线索")]})
+    for subject_owner in (account.owner if account else None, opportunity.owner if opportunity else None, lead.owner if lead else None):
+        if subject_owner is not None and not can_change(user=by, owner=subject_owner):
+            raise NotAllowedError()
+    occurred_at = occurred_at or now
+    errors: dict[str, list[str]] = {}
+    if kind not in Activity.Kind.values:
+        errors["kind"] = [_("请选择跟进方式")]
+    if occurred_at > now + CLOCK_SKEW:
+        errors["occurred_at"] = [_("发生时间不能晚于现在")]
+    if next_follow_up_at is not None and next_follow_up_at <= now:
+        errors["next_follow_up_at"] = [_("下次跟进时间应晚于现在")]
+    if (lat is None) != (lng is None):
+        errors["lat"] = [_("定位信息不完整")]
+    if errors:
+        raise ValidationFailedError(field_errors=errors)
+    activity = Activity(
+        owner=by, account=account, opportunity=opportunity, lead=lead, kind=kind, occurred_at=occurred_at,
+        recorded_at=now, duration_seconds=duration_seconds, content=content.strip(), lat=lat, lng=lng,
+    )
+    activity.full_clean()
+    activity.save()
+    if lead is not None and lead.first_contact_at is None:
+        lead.first_contact_at = occurred_at
+        if lead.status in (Lead.Status.NEW, Lead.Status.ASSIGNED):
+            lead.status = Lead.Status.CONTACTED
+        lead.save(update_fields=["first_contact_at", "status", "updated_at"])
+    if next_follow_up_at is not None:
+        _plan_follow_up(by=by, now=now, due_at=next_follow_up_at, account=account, opportunity=opportunity, lead=lead)
+    return activity
+
+
+def _plan_follow_up(*, by: User, now: datetime, due_at: datetime, account: Account | None, opportunity: Opportunity | None, lead: Lead | None) -> None:
+    for record in (account, opportunity):
+        if record is not None:
+            record.next_follow_up_at = due_at
+            record.save(update_fields=["next_follow_up_at", "updated_at"])
+    subject = opportunity or account or lead
+    Task.objects.create(
+        owner=by, title=_("跟进 %(subject)s") % {"subject": subject}, due_at=due_at, source=Task.Source.FOLLOW_UP,
+        created_at=now, account=account, opportunity=opportunity, lead=lead,
+    )
+
+
+@transaction.atomic
+def task_create(
+    *,
+    by: User,
+    now: datetime,
+    title: str,
+    due_at: datetime,
+    owner: User | None = None,
+    account: Account | None = None,
+    opportunity: Opportunity | None = None,
+    lead: Lead | None = None,
+    source: str = Task.Source.MANUAL,
+) -> Task:
+    owner = owner or by
+    if not can_change(user=by, owner=owner):
+        raise NotAllowedError()
+    if not title.strip():
+        raise ValidationFailedError(field_errors={"title": [_("请填写待办事项")]})
+    return Task.objects.create(
+        owner=owner, title=title.strip()[:200], due_at=due_at, source=source, created_at=now,
+        account=account, opportunity=opportunity, lead=lead,
+    )
+
+
+@transaction.atomic
+def task_complete(*, task: Task, by: User, now: datetime) -> Task:
+    if not can_change(user=by, owner=task.owner):
+        raise NotAllowedError()
+    if task.done_at is not None:
+        raise InvalidStateError(_("待办已完成"))
+    task.done_at = now
+    task.save(update_fields=["done_at"])
+    return task
+
+
+@transaction.atomic
+def task_reopen(*, task: Task, by: User) -> Task:
+    """Undo a completion (the page offers it right after "done")."""
+    if not can_change(user=by, owner=task.owner):
+        raise NotAllowedError()
+    task.done_at = None
+    task.save(update_fields=["done_at"])
+    return task
+

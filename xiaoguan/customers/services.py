@@ -1,0 +1,90 @@
+"""Writes on accounts and contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from xiaoguan.core.errors import NotAllowedError
+from xiaoguan.core.history import history_changes, history_record
+from xiaoguan.core.models import HistoryEntry
+from xiaoguan.customers.models import Account, Contact
+from xiaoguan.org.models import Team, User
+from xiaoguan.org.visibility import can_change
+
+ACCOUNT_EDITABLE = frozenset(
+    {"name", "kind", "industry", "region", "city", "size", "grade", "credit_limit", "payment_terms_days", "next_follow_up_at"}
+)
+
+
+@transaction.atomic
+def account_create(
+    *,
+    by: User,
+    now: datetime,
+    name: str,
+    owner: User | None = None,
+    kind: str = "",
+    industry: str = "",
+    region: Team | None = None,
+    city: str = "",
+    size: str = "",
+    grade: str = "",
+    credit_limit: Decimal | None = None,
+    payment_terms_days: int | None = None,
+    next_follow_up_at: datetime | None = None,
+) -> Account:
+    """Create an account owned by `owner` (default: the creator)."""
+    owner = owner or by
+    if not can_change(user=by, owner=owner):
+        raise NotAllowedError()
+    account = Account(
+        name=name.strip(), owner=owner, kind=kind, industry=industry, region=region or (owner.team.region() if owner.team else None),
+        city=city, size=size, grade=grade, credit_limit=credit_limit, payment_terms_days=payment_terms_days,
+        next_follow_up_at=next_follow_up_at, created_at=now,
+    )
+    account.full_clean()
+    account.save()
+    history_record(subject=account, actor=by, action=HistoryEntry.Action.CREATED, at=now)
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, by: User, now: datetime, values: dict[str, Any]) -> Account:
+    """Change editable fields; the history keeps old and new values."""
+    if not can_change(user=by, owner=account.owner):
+        raise NotAllowedError()
+    unknown = set(values) - ACCOUNT_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changes = history_changes(instance=account, values=values)
+    if changes:
+        account.full_clean()
+        account.save()
+        history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
+    return account
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    account: Account,
+    by: User,
+    now: datetime,
+    name: str,
+    title: str = "",
+    role_in_decision: str = "",
+    phone: str = "",
+    email: str = "",
+    wechat: str = "",
+) -> Contact:
+    if not can_change(user=by, owner=account.owner):
+        raise NotAllowedError()
+    contact = Contact(account=account, name=name.strip(), title=title, role_in_decision=role_in_decision, phone=phone.strip(), email=email, wechat=wechat)
+    contact.full_clean()
+    contact.save()
+    history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, note=f"新增联系人 {contact.name}")
+    return contact
