@@ -21,6 +21,9 @@ class ExternalIdModel(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.external_id
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.external_id:
             super().save(*args, **kwargs)
@@ -30,9 +33,6 @@ class ExternalIdModel(models.Model):
         super().save(*args, **kwargs)
         self.external_id = f"xg-{self.EXTERNAL_PREFIX}-{self.pk:06d}"
         type(self)._default_manager.filter(pk=self.pk).update(external_id=self.external_id)
-
-    def __str__(self) -> str:
-        return self.external_id
 
 
 class HistoryEntry(models.Model):

@@ -146,6 +146,9 @@ class Assignment(models.Model):
         verbose_name_plural = _("指派")
         constraints = [models.UniqueConstraint(fields=["user", "content_type", "object_id"], name="assignment_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.content_type_id}:{self.object_id}"
+
 
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only a hash is stored; the key is shown once."""

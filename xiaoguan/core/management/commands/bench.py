@@ -32,7 +32,8 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"没有名为 {name!r} 的基准；可用: {', '.join(_bench_names())}", returncode=2)
         spec = importlib.util.spec_from_file_location(f"xiaoguan_bench_{name}", path)
-        assert spec is not None and spec.loader is not None
+        if spec is None or spec.loader is None:
+            raise CommandError(f"无法加载基准 {path}")
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, str(BENCH_DIR))
         spec.loader.exec_module(module)
