@@ -141,12 +141,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
-EMAIL_HOST = os.environ.get("XIAOGUAN_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("XIAOGUAN_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("XIAOGUAN_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("XIAOGUAN_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("XIAOGUAN_EMAIL_TLS", False)
-EMAIL_BACKEND = os.environ.get("XIAOGUAN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get("XIAOGUAN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": os.environ.get("XIAOGUAN_EMAIL_HOST", "127.0.0.1"),
+            "port": int(os.environ.get("XIAOGUAN_EMAIL_PORT", "25")),
+            "username": os.environ.get("XIAOGUAN_EMAIL_USER", ""),
+            "password": os.environ.get("XIAOGUAN_EMAIL_PASSWORD", ""),
+            "use_tls": _env_bool("XIAOGUAN_EMAIL_TLS", False),
+            "timeout": 10,
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("XIAOGUAN_FROM_EMAIL", "xiaoguan@localhost")
 XIAOGUAN_BASE_URL = os.environ.get("XIAOGUAN_BASE_URL", "http://127.0.0.1:8000")
 

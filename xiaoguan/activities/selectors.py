@@ -9,14 +9,13 @@ from django.db.models import QuerySet
 from xiaoguan.activities.models import Activity, Task
 from xiaoguan.customers.models import Account
 from xiaoguan.org.models import User
-from xiaoguan.org.visibility import owner_scope
+from xiaoguan.org.visibility import owner_scope, scope_any, scope_apply
 
 
 def activity_list_visible_to(*, user: User) -> QuerySet[Activity]:
     """Activities the user did or manages, plus those on accounts the user may see as owner or manager."""
-    return Activity.objects.select_related("owner").filter(
-        owner_scope(user=user) | owner_scope(user=user, owner_field="account__owner")
-    )
+    scope = scope_any(owner_scope(user=user), owner_scope(user=user, owner_field="account__owner"))
+    return scope_apply(Activity.objects.select_related("owner"), scope)
 
 
 def activity_timeline(*, user: User, account: Account, limit: int = 50) -> QuerySet[Activity]:
@@ -25,7 +24,7 @@ def activity_timeline(*, user: User, account: Account, limit: int = 50) -> Query
 
 
 def task_list_visible_to(*, user: User) -> QuerySet[Task]:
-    return Task.objects.select_related("owner", "account", "opportunity", "lead").filter(owner_scope(user=user))
+    return scope_apply(Task.objects.select_related("owner", "account", "opportunity", "lead"), owner_scope(user=user))
 
 
 def task_list_open_for(*, user: User, until: datetime) -> QuerySet[Task]:

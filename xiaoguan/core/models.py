@@ -16,7 +16,7 @@ class ExternalIdModel(models.Model):
 
     EXTERNAL_PREFIX: ClassVar[str] = "X"
 
-    external_id = models.CharField(_("编号"), max_length=64, unique=True)
+    external_id = models.CharField(_("编号"), max_length=64, unique=True, blank=True)
 
     class Meta:
         abstract = True

@@ -6,14 +6,14 @@ from django.db.models import Q, QuerySet
 
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.org.models import Role, User
-from xiaoguan.org.visibility import assigned_scope, owner_scope
+from xiaoguan.org.visibility import assigned_scope, owner_scope, scope_any, scope_apply
 
 
 def account_list_visible_to(*, user: User) -> QuerySet[Account]:
     accounts = Account.objects.select_related("owner", "region")
     if user.role == Role.FINANCE and user.is_active:
         return accounts
-    return accounts.filter(owner_scope(user=user) | assigned_scope(user=user, model=Account))
+    return scope_apply(accounts, scope_any(owner_scope(user=user), assigned_scope(user=user, model=Account)))
 
 
 def account_search(*, user: User, query: str) -> QuerySet[Account]:

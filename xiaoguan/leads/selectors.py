@@ -6,11 +6,12 @@ from django.db.models import Q, QuerySet
 
 from xiaoguan.leads.models import Lead
 from xiaoguan.org.models import User
-from xiaoguan.org.visibility import assigned_scope, owner_scope
+from xiaoguan.org.visibility import assigned_scope, owner_scope, scope_any, scope_apply
 
 
 def lead_list_visible_to(*, user: User) -> QuerySet[Lead]:
-    return Lead.objects.select_related("owner", "region").filter(owner_scope(user=user) | assigned_scope(user=user, model=Lead))
+    leads = Lead.objects.select_related("owner", "region")
+    return scope_apply(leads, scope_any(owner_scope(user=user), assigned_scope(user=user, model=Lead)))
 
 
 def lead_search(*, user: User, query: str = "", status: str = "", source: str = "") -> QuerySet[Lead]:

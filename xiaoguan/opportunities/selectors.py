@@ -6,13 +6,12 @@ from django.db.models import Q, QuerySet
 
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
 from xiaoguan.org.models import User
-from xiaoguan.org.visibility import assigned_scope, owner_scope
+from xiaoguan.org.visibility import assigned_scope, owner_scope, scope_any, scope_apply
 
 
 def opportunity_list_visible_to(*, user: User) -> QuerySet[Opportunity]:
-    return Opportunity.objects.select_related("owner", "account", "stage", "pipeline").filter(
-        owner_scope(user=user) | assigned_scope(user=user, model=Opportunity)
-    )
+    opportunities = Opportunity.objects.select_related("owner", "account", "stage", "pipeline")
+    return scope_apply(opportunities, scope_any(owner_scope(user=user), assigned_scope(user=user, model=Opportunity)))
 
 
 def opportunity_search(*, user: User, query: str = "", status: str = "", pipeline: Pipeline | None = None) -> QuerySet[Opportunity]:

@@ -49,6 +49,7 @@ class Team(ExternalIdModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         team_paths_rebuild()
+        self.path = Team.objects.values_list("path", flat=True).get(pk=self.pk)
 
     def region(self) -> Team | None:
         """The region this team sits in (itself when it is one)."""

@@ -29,7 +29,7 @@ from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.org.models import ApiToken, Role, Team, User
 
-ADMIN_ROLES = frozenset({Role.ADMIN})
+ADMIN_ROLES = frozenset({Role.ADMIN.value})
 
 
 def _require_admin(by: User) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from xiaoguan.org.models import Role, User
-from xiaoguan.org.visibility import owner_scope
+from xiaoguan.org.visibility import owner_scope, scope_apply
 from xiaoguan.receivables.models import Invoice
 
 
@@ -12,4 +12,4 @@ def invoice_list_visible_to(*, user: User) -> QuerySet[Invoice]:
     invoices = Invoice.objects.select_related("account", "opportunity")
     if user.role == Role.FINANCE and user.is_active:
         return invoices
-    return invoices.filter(owner_scope(user=user, owner_field="account__owner"))
+    return scope_apply(invoices, owner_scope(user=user, owner_field="account__owner"))
