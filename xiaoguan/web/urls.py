@@ -1,4 +1,38 @@
+"""Page URLs. External ids in URLs, never primary keys; names are relied on by mails, the API docs and bench/."""
+
 from django.urls import path
 
+from xiaoguan.web.views import accounts, activities, auth, exports, home, leads, manage, opportunities, search, team
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("auth/login/", auth.login_view, name="login"),
+    path("auth/logout/", auth.logout_view, name="logout"),
+    path("auth/reset/", auth.password_reset, name="password_reset"),
+    path("auth/set-password/<str:uidb64>/<str:token>/", auth.set_password, name="set_password"),
+    path("", home.home, name="home"),
+    path("tasks/<str:external_id>/done/", home.task_done, name="task_done"),
+    path("tasks/<str:external_id>/undo/", home.task_undo, name="task_undo"),
+    path("leads/", leads.lead_list, name="lead_list"),
+    path("leads/new/", leads.lead_new, name="lead_new"),
+    path("leads/<str:external_id>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<str:external_id>/convert/", leads.lead_convert, name="lead_convert"),
+    path("leads/<str:external_id>/disqualify/", leads.lead_disqualify, name="lead_disqualify"),
+    path("customers/", accounts.account_list, name="account_list"),
+    path("customers/<str:external_id>/", accounts.account_detail, name="account_detail"),
+    path("customers/<str:external_id>/timeline/", accounts.account_timeline, name="account_timeline"),
+    path("customers/<str:external_id>/contacts/new/", accounts.contact_new, name="contact_new"),
+    path("deals/", opportunities.opportunity_board, name="opportunity_board"),
+    path("deals/<str:external_id>/", opportunities.opportunity_detail, name="opportunity_detail"),
+    path("deals/<str:external_id>/move/", opportunities.opportunity_move, name="opportunity_move"),
+    path("deals/<str:external_id>/won/", opportunities.opportunity_won, name="opportunity_won"),
+    path("deals/<str:external_id>/lost/", opportunities.opportunity_lost, name="opportunity_lost"),
+    path("deals/<str:external_id>/reopen/", opportunities.opportunity_reopen, name="opportunity_reopen"),
+    path("activities/new/", activities.activity_new, name="activity_new"),
+    path("activities/subjects/", activities.activity_subjects, name="activity_subjects"),
+    path("team/", team.team, name="team"),
+    path("manage/handover/", manage.handover, name="handover"),
+    path("manage/invite/", manage.invite, name="invite"),
+    path("search/", search.search, name="search"),
+    path("export/<str:kind>.xlsx", exports.export, name="export"),
+]

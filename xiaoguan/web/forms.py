@@ -1,0 +1,268 @@
+"""Forms of the pages. They parse and check shapes; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from xiaoguan.activities.models import Activity
+from xiaoguan.customers.models import Account, Contact
+from xiaoguan.leads.models import Lead
+from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage
+from xiaoguan.org.models import Role, Team, User
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The phone's own date-time picker."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+
+
+def _blank_first(choices: Any, label: Any) -> list[tuple[str, Any]]:
+    return [("", label), *list(choices)]
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label=_("邮箱"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    error_messages = {
+        "invalid_login": _("邮箱或密码不正确。"),
+        "inactive": _("该账号已停用。"),
+    }
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label=_("邮箱"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+
+
+class SetPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 8 位，不能全是数字，不能太常见。"),
+    )
+    password_again = forms.CharField(label=_("再输入一次"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", _("两次输入的密码不一致。"))
+        return data
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("邮箱"))
+    name = forms.CharField(label=_("姓名"), max_length=100, required=False, help_text=_("导入过的同事可以不填。"))
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices, initial=Role.REP)
+    team = forms.ModelChoiceField(label=_("团队"), queryset=Team.objects.none(), required=False, empty_label=_("（不指定）"))
+    manager = forms.ModelChoiceField(label=_("直属上级"), queryset=User.objects.none(), required=False, empty_label=_("（不指定）"))
+
+    def __init__(self, *args: Any, teams: Any, managers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        self.fields["manager"].queryset = managers  # type: ignore[attr-defined]
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        team = f" · {obj.team}" if obj.team_id else ""
+        return f"{obj.name}（{obj.get_role_display()}{team}）"
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return UserChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
+
+
+class HandoverForm(forms.Form):
+    from_user = UserChoiceField(label=_("离职/转岗人员"), queryset=User.objects.none(), to_field_name="external_id", empty_label=_("请选择"))
+    to_users = UserMultipleChoiceField(
+        label=_("接收人"), queryset=User.objects.none(), to_field_name="external_id",
+        help_text=_("可多选：记录会平均分给接收人，商机跟随其客户。"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deactivate = forms.BooleanField(label=_("交接后停用该账号"), required=False)
+
+    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_user"].queryset = users  # type: ignore[attr-defined]
+        self.fields["to_users"].queryset = users.filter(is_active=True)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        leaving, receivers = data.get("from_user"), data.get("to_users")
+        if leaving is not None and receivers is not None:
+            receivers = [u for u in receivers if u.pk != leaving.pk]
+            if not receivers:
+                self.add_error("to_users", _("接收人不能只有交出人本人。"))
+            data["to_users"] = receivers
+        return data
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank_first(Lead.Status.choices, _("全部状态")))
+    source = forms.ChoiceField(label=_("来源"), required=False, choices=_blank_first(Lead.Source.choices, _("全部来源")))
+
+
+class LeadCreateForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    company = forms.CharField(label=_("公司"), max_length=200, required=False)
+    phone = forms.CharField(label=_("手机"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    email = forms.EmailField(label=_("邮箱"), required=False)
+    source = forms.ChoiceField(label=_("来源"), choices=Lead.Source.choices, initial=Lead.Source.PHONE)
+    industry = forms.CharField(label=_("行业"), max_length=50, required=False)
+    city = forms.CharField(label=_("城市"), max_length=50, required=False)
+    budget = forms.DecimalField(label=_("预算（元）"), required=False, min_value=0, max_digits=16, decimal_places=2)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("name", "").strip() or data.get("company", "").strip()):
+            self.add_error("name", _("姓名和公司至少填写一项"))
+        return data
+
+
+class LeadConvertForm(forms.Form):
+    MODE_NEW, MODE_EXISTING = "new", "existing"
+
+    mode = forms.ChoiceField(
+        label=_("转为"), choices=[(MODE_NEW, _("新客户")), (MODE_EXISTING, _("已有客户"))], initial=MODE_NEW, widget=forms.RadioSelect
+    )
+    account_name = forms.CharField(label=_("客户名称"), max_length=200, required=False)
+    account = forms.CharField(label=_("已有客户"), required=False, widget=forms.HiddenInput)
+    create_contact = forms.BooleanField(label=_("同时创建联系人"), required=False, initial=True)
+    create_opportunity = forms.BooleanField(label=_("同时创建商机"), required=False, initial=True)
+    opportunity_name = forms.CharField(label=_("商机名称"), max_length=200, required=False, help_text=_("不填则用“客户名-产品线”。"))
+    product_line = forms.CharField(label=_("产品线"), max_length=100, required=False)
+    amount = forms.DecimalField(label=_("金额（元）"), required=False, min_value=0, max_digits=16, decimal_places=2)
+    pipeline = forms.ModelChoiceField(label=_("销售流程"), queryset=Pipeline.objects.none(), to_field_name="external_id", empty_label=None)
+
+    def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = accounts
+        self.fields["pipeline"].queryset = Pipeline.objects.order_by("pk")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("mode") == self.MODE_EXISTING:
+            account = self.accounts.filter(external_id=data.get("account") or "").first()
+            if account is None:
+                self.add_error("account", _("请选择一个已有客户"))
+            data["account"] = account
+        else:
+            data["account"] = None
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    title = forms.CharField(label=_("职务"), max_length=100, required=False)
+    role_in_decision = forms.ChoiceField(label=_("决策角色"), required=False, choices=_blank_first(Contact.DecisionRole.choices, "—"))
+    phone = forms.CharField(label=_("电话"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    email = forms.EmailField(label=_("邮箱"), required=False)
+    wechat = forms.CharField(label=_("微信"), max_length=64, required=False)
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+    grade = forms.ChoiceField(label=_("等级"), required=False, choices=_blank_first(Account.Grade.choices, _("全部等级")))
+
+
+class StageMoveForm(forms.Form):
+    stage = forms.ModelChoiceField(label=_("阶段"), queryset=Stage.objects.none(), to_field_name="key", empty_label=None)
+
+    def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = opportunity.pipeline.stages.order_by("position")  # type: ignore[attr-defined]
+        self.fields["stage"].error_messages["invalid_choice"] = _("该阶段不属于这个商机的销售流程")
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(
+        label=_("输单原因"), max_length=200, required=False, widget=forms.TextInput(attrs={"placeholder": _("例如：价格高于预算 20%")})
+    )
+    competitor = forms.CharField(label=_("竞争对手（可选）"), max_length=100, required=False)
+
+
+class BoardFilterForm(forms.Form):
+    pipeline = forms.ModelChoiceField(label=_("销售流程"), queryset=Pipeline.objects.none(), to_field_name="external_id", required=False, empty_label=None)
+    owner = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none(), to_field_name="external_id", required=False, empty_label=_("全部负责人"))
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = Pipeline.objects.order_by("pk")  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+
+
+# Kinds offered on the quick log, most used first; the rest stay in the model for imports and integrations.
+QUICK_KINDS = (
+    Activity.Kind.VISIT, Activity.Kind.CALL, Activity.Kind.WECOM_MESSAGE, Activity.Kind.MEETING,
+    Activity.Kind.DEMO, Activity.Kind.CHECK_IN, Activity.Kind.EMAIL, Activity.Kind.NOTE,
+)
+# Kinds for which the page asks the phone where it is (optional; refused permission is fine).
+LOCATED_KINDS = (Activity.Kind.VISIT, Activity.Kind.CHECK_IN)
+
+
+class ActivityForm(forms.Form):
+    """The quick log: five fields (subject, kind, content, when, next follow-up) and an optional position."""
+
+    subject = forms.CharField(label=_("客户/商机"), widget=forms.HiddenInput, error_messages={"required": _("请选择客户或商机")})
+    kind = forms.ChoiceField(
+        label=_("方式"), choices=[(k.value, k.label) for k in QUICK_KINDS], widget=forms.RadioSelect,
+        error_messages={"required": _("请选择跟进方式"), "invalid_choice": _("请选择跟进方式")},
+    )
+    content = forms.CharField(
+        label=_("内容"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("聊了什么、客户的态度、下一步")}),
+    )
+    occurred_at = forms.DateTimeField(label=_("发生时间"), widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"])
+    next_follow_up_at = forms.DateTimeField(
+        label=_("下次跟进"), required=False, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"]
+    )
+    lat = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    lng = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lat, lng = _coordinate(data.get("lat"), 90), _coordinate(data.get("lng"), 180)
+        # A position is kept only for visits and check-ins, and only whole; a bad one is dropped, never a reason to refuse.
+        if data.get("kind") not in LOCATED_KINDS or lat is None or lng is None:
+            lat = lng = None
+        data["lat"], data["lng"] = lat, lng
+        return data
+
+
+def _coordinate(value: str | None, limit: int) -> Decimal | None:
+    try:
+        number = Decimal((value or "").strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or abs(number) > limit:
+        return None
+    return number.quantize(Decimal("0.000001"))
+
+
+class TeamFilterForm(forms.Form):
+    team = forms.ModelChoiceField(label=_("团队"), queryset=Team.objects.none(), to_field_name="external_id", required=False, empty_label=_("全部团队"))
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)

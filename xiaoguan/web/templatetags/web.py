@@ -1,0 +1,144 @@
+"""Template helpers of the pages: money, masked phones, the navigation, icons."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from xiaoguan.org.models import Role
+from xiaoguan.org.visibility import phone_for
+from xiaoguan.web.views.common import is_admin, leads_team, works_sales
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | int | None) -> str:
+    """¥1,234,567 (cents only when there are some)."""
+    if value in (None, ""):
+        return "—"
+    amount = Decimal(value)  # type: ignore[arg-type]
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"¥{text}"
+
+
+@register.filter
+def money_short(value: Decimal | int | None) -> str:
+    """A compact amount for cards and figures: 30.5万 / 1.20亿 in Chinese, 305.0k / 1.2M in English."""
+    if value in (None, ""):
+        return "—"
+    amount = Decimal(value)  # type: ignore[arg-type]
+    if (get_language() or "zh-hans").startswith("zh"):
+        if abs(amount) >= 100_000_000:
+            return f"¥{amount / 100_000_000:.2f}亿"
+        if abs(amount) >= 10_000:
+            return f"¥{amount / 10_000:.1f}万"
+        return f"¥{amount:,.0f}"
+    if abs(amount) >= 1_000_000:
+        return f"¥{amount / 1_000_000:.2f}M"
+    if abs(amount) >= 1_000:
+        return f"¥{amount / 1_000:.1f}k"
+    return f"¥{amount:,.0f}"
+
+
+@register.simple_tag(takes_context=True)
+def phone_shown(context: template.Context, phone: str, owner_id: int | None) -> str:
+    """The phone as the viewer may read it: in full for the record's owner, masked for everyone else (PIPL)."""
+    return phone_for(user=context["request"].user, owner_id=owner_id, phone=phone or "")
+
+
+@register.filter
+def entered_late(activity: Any) -> str:
+    """"补录 3 天后" when an activity was typed in a day or more after it happened: the gap is evidence, so show it."""
+    if activity.recorded_at is None or activity.occurred_at is None:
+        return ""
+    days = (activity.recorded_at - activity.occurred_at).days
+    if days < 1:
+        return ""
+    return ngettext("%(days)s 天后补录", "%(days)s 天后补录", days) % {"days": days}
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+_ICONS = {
+    "home": "M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",
+    "inbox": "M4 4h16v10h-4.5a3.5 3.5 0 0 1-7 0H4zM4 14v6h16v-6",
+    "building": "M4 21V5a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v16M15 9h4a1 1 0 0 1 1 1v11M8 8h3M8 12h3M8 16h3M2 21h20",
+    "board": "M4 4h4v16H4zM10 4h4v10h-4zM16 4h4v13h-4z",
+    "plus": "M12 5v14M5 12h14",
+    "team": "M16 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20a6 6 0 0 1 12 0M14 14.5a6 6 0 0 1 8 5.5",
+    "search": "M11 18a7 7 0 1 1 0-14 7 7 0 0 1 0 14zM21 21l-5-5",
+    "swap": "M7 7h13l-4-4M17 17H4l4 4",
+    "mail": "M3 6h18v12H3zM3 6l9 7 9-7",
+    "import": "M12 3v12M7 10l5 5 5-5M4 17v3h16v-3",
+    "menu": "M4 6h16M4 12h16M4 18h16",
+    "admin": "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M4.2 4.2l2.1 2.1M17.7 17.7l2.1 2.1M2 12h3M19 12h3M4.2 19.8l2.1-2.1M17.7 6.3l2.1-2.1",
+    "download": "M12 4v11M7 10l5 5 5-5M5 20h14",
+    "pin": "M12 21s-7-6.2-7-11.5a7 7 0 0 1 14 0C19 14.8 12 21 12 21zM12 12a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z",
+    "check": "M5 12.5 10 17 19 7",
+    "clock": "M12 21a9 9 0 1 1 0-18 9 9 0 0 1 0 18zM12 7v5l3 2",
+    "logout": "M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10",
+    "globe": "M12 21a9 9 0 1 1 0-18 9 9 0 0 1 0 18zM3 12h18M12 3c2.5 2.5 3.5 5.5 3.5 9s-1 6.5-3.5 9c-2.5-2.5-3.5-5.5-3.5-9s1-6.5 3.5-9z",
+}
+
+
+@register.simple_tag
+def icon(name: str, size: int = 20) -> SafeString:
+    path = _ICONS.get(name, "")
+    return format_html(
+        '<svg class="icon" width="{}" height="{}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" '
+        'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="{}"/></svg>',
+        size, size, path,
+    )
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def web_nav(context: template.Context) -> list[dict[str, Any]]:
+    """The menu for this user: an entry exists only for a page that works for their role."""
+    request = context["request"]
+    user = request.user
+    current = request.resolver_match.url_name if request.resolver_match else ""
+    items: list[tuple[str, str, str, tuple[str, ...], bool]] = [
+        # (url name, label, icon, url names that count as "here", shown in the phone's bottom bar)
+        ("web:home", _("工作台"), "home", ("home",), True),
+    ]
+    if user.role != Role.FINANCE:
+        items.append(("web:lead_list", _("线索"), "inbox", ("lead_list", "lead_detail", "lead_convert", "lead_new"), True))
+    items.append(("web:account_list", _("客户"), "building", ("account_list", "account_detail"), True))
+    if user.role != Role.FINANCE:
+        items.append(("web:opportunity_board", _("商机"), "board", ("opportunity_board", "opportunity_detail"), True))
+    if leads_team(user):
+        items.append(("web:team", _("团队"), "team", ("team",), False))
+    items.append(("web:search", _("搜索"), "search", ("search",), False))
+    if (is_admin(user) or user.role == Role.REP) and _url("web:import_home"):
+        items.append(("web:import_home", _("导入"), "import", ("import_home",), False))
+    if is_admin(user):
+        items.append(("web:invite", _("邀请同事"), "mail", ("invite",), False))
+        items.append(("web:handover", _("离职交接"), "swap", ("handover",), False))
+    return [
+        {"url": reverse(name), "label": label, "icon": icon_name, "active": current in names, "tab": tab}
+        for name, label, icon_name, names, tab in items
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def can_log_activity(context: template.Context) -> bool:
+    return works_sales(context["request"].user)

@@ -1,0 +1,126 @@
+"""客户: the customer list and the account 360 page (contacts, deals, timeline, touch events, invoices, history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xiaoguan.activities.selectors import activity_list_visible_to
+from xiaoguan.core.clock import clock_now
+from xiaoguan.core.errors import DomainError
+from xiaoguan.customers.models import Account
+from xiaoguan.customers.selectors import account_list_visible_to, account_search, contact_list_visible_to
+from xiaoguan.customers.services import contact_create
+from xiaoguan.engagement.selectors import touch_event_list_visible_to
+from xiaoguan.opportunities.selectors import opportunity_list_visible_to
+from xiaoguan.org.visibility import can_change
+from xiaoguan.receivables.selectors import invoice_list_visible_to
+from xiaoguan.web.forms import AccountFilterForm, ContactForm
+from xiaoguan.web.views.common import (
+    AuthedRequest,
+    history_rows,
+    page_number,
+    page_window,
+    querystring_without_page,
+    render_form_error,
+    works_sales,
+)
+
+TIMELINE_PAGE = 50
+TIMELINE_MAX_OFFSET = 10_000
+
+
+def account_filters(request: AuthedRequest) -> tuple[AccountFilterForm, dict[str, str]]:
+    form = AccountFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, {key: data.get(key) or "" for key in ("q", "grade")}
+
+
+def account_filtered(request: AuthedRequest, filters: dict[str, str]) -> Any:
+    accounts = account_search(user=request.user, query=filters["q"])
+    if filters["grade"]:
+        accounts = accounts.filter(grade=filters["grade"])
+    return accounts.order_by("-created_at", "-pk")
+
+
+@login_required
+def account_list(request: AuthedRequest) -> HttpResponse:
+    form, filters = account_filters(request)
+    context = {
+        "form": form,
+        "window": page_window(account_filtered(request, filters), number=page_number(request)),
+        "filtered": any(filters.values()),
+        "query": querystring_without_page(request),
+    }
+    if request.htmx.target == "account-results":
+        return render(request, "web/accounts/list.html#results", context)
+    return render(request, "web/accounts/list.html", context)
+
+
+def _timeline(request: AuthedRequest, account: Account, offset: int) -> dict[str, Any]:
+    rows = list(
+        activity_list_visible_to(user=request.user)
+        .filter(account=account)
+        .select_related("opportunity")
+        .order_by("-occurred_at", "-pk")[offset : offset + TIMELINE_PAGE + 1]
+    )
+    return {"activities": rows[:TIMELINE_PAGE], "next_offset": offset + TIMELINE_PAGE if len(rows) > TIMELINE_PAGE else None}
+
+
+def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    sales = works_sales(user)
+    context: dict[str, Any] = {
+        "account": account,
+        "can_edit": can_change(user=user, owner=account.owner),
+        "sales_view": sales,
+        "contacts": list(contact_list_visible_to(user=user).filter(account=account).order_by("pk")[:100]),
+        "opportunities": list(opportunity_list_visible_to(user=user).filter(account=account).order_by("-created_at", "-pk")[:50]),
+        "invoices": list(invoice_list_visible_to(user=user).filter(account=account).order_by("-issued_on", "-pk")[:20]),
+        "history": history_rows(subject=account),
+        "contact_form": extra.pop("contact_form", None) or ContactForm(),
+        **extra,
+    }
+    if sales:
+        context.update(_timeline(request, account, 0))
+        context["touch_events"] = list(touch_event_list_visible_to(user=user).filter(account=account).order_by("-occurred_at", "-pk")[:20])
+    return context
+
+
+@login_required
+def account_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
+    account = get_object_or_404(account_list_visible_to(user=request.user), external_id=external_id)
+    return render(request, "web/accounts/detail.html", _account_context(request, account))
+
+
+@login_required
+def account_timeline(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """The next 50 activities of the timeline ("更早的记录"), for HTMX."""
+    account = get_object_or_404(account_list_visible_to(user=request.user), external_id=external_id)
+    try:
+        offset = min(max(int(request.GET.get("offset", "0")), 0), TIMELINE_MAX_OFFSET)
+    except ValueError:
+        offset = 0
+    return render(request, "web/accounts/detail.html#timeline_page", {"account": account, **_timeline(request, account, offset)})
+
+
+@login_required
+@require_POST
+def contact_new(request: AuthedRequest, external_id: str) -> HttpResponse:
+    account = get_object_or_404(account_list_visible_to(user=request.user), external_id=external_id)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/accounts/detail.html", _account_context(request, account, contact_form=form, contact_open=True), status=422)
+    try:
+        contact_create(account=account, by=request.user, now=clock_now(), **form.cleaned_data)
+    except DomainError as exc:
+        context = _account_context(request, account, contact_open=True)
+        return render_form_error(request, "web/accounts/detail.html", context, form=form, exc=exc, form_name="contact_form")
+    messages.success(request, _("联系人已添加。"))
+    return redirect("web:account_detail", external_id=account.external_id)

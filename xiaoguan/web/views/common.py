@@ -1,0 +1,188 @@
+"""What every page module shares: the request type, role flags, paging without counts, domain errors as messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django_htmx.middleware import HtmxDetails
+
+from xiaoguan.core.clock import clock_today, day_start
+from xiaoguan.core.errors import DomainError, NotAllowedError, ValidationFailedError
+from xiaoguan.core.history import history_list_for
+from xiaoguan.core.models import HistoryEntry
+from xiaoguan.org.models import Role, User
+from xiaoguan.org.visibility import SEE_ALL_ROLES
+
+PAGE_SIZE = 50
+MAX_PAGE = 2000
+# The roles that work the sales line; others (finance, legal, compliance, engineers) only read what they are given.
+SALES_ROLES = frozenset({Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind `login_required`, with django-htmx's details."""
+
+    htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
+
+
+def is_admin(user: User) -> bool:
+    return user.is_active and (user.role == Role.ADMIN or user.is_superuser)
+
+
+def works_sales(user: User) -> bool:
+    """Whether the user owns or manages sales records (and so sees activities, tasks and the board)."""
+    return user.role in SALES_ROLES
+
+
+def leads_team(user: User) -> bool:
+    return user.role in TEAM_ROLES
+
+
+def sees_everything(user: User) -> bool:
+    return user.role in SEE_ALL_ROLES
+
+
+def today_bounds() -> tuple[datetime, datetime]:
+    """00:00 today and 00:00 tomorrow, organisation time."""
+    start = day_start(clock_today())
+    return start, start + timedelta(days=1)
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        return min(max(int(request.GET.get("page", "1")), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+@dataclass
+class PageWindow:
+    """One page of a list and whether another follows. No total: counting a million rows per page view is not free."""
+
+    items: Sequence[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1
+
+
+def page_window(queryset: Any, *, number: int, size: int = PAGE_SIZE) -> PageWindow:
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return PageWindow(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def querystring_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def form_take_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a refused write on the form: field errors beside their fields, anything else on top."""
+    if isinstance(exc, ValidationFailedError) and exc.field_errors:
+        for field, messages in exc.field_errors.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+        if exc.message and exc.message != str(ValidationFailedError.default_message):
+            form.add_error(None, exc.message)
+        return
+    form.add_error(None, exc.message)
+
+
+def error_status(exc: DomainError) -> int:
+    return 403 if isinstance(exc, NotAllowedError) else 422
+
+
+def render_form_error(
+    request: AuthedRequest, template: str, context: dict[str, Any], *, form: forms.Form, exc: DomainError, form_name: str = "form"
+) -> HttpResponse:
+    """Re-render the form with the refusal; 403 when it was a permission, 422 otherwise (HTMX swaps 422)."""
+    form_take_error(form, exc)
+    return render(request, template, {**context, form_name: form}, status=error_status(exc))
+
+
+def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    return render(request, "403.html", {"message": message or _("你没有权限执行此操作")}, status=403)
+
+
+@dataclass
+class HistoryLine:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    actor: str
+    action: str
+    lines: list[HistoryLine]
+    note: str
+
+
+def history_rows(*, subject: Any, limit: int = 30) -> list[HistoryRow]:
+    """The record's change history as the page shows it: who, what (field: old → new), when."""
+    model = type(subject)
+    actions = dict(HistoryEntry.Action.choices)
+    rows = []
+    for entry in history_list_for(subject=subject)[:limit]:
+        lines = [
+            HistoryLine(field=_field_label(model, name), old=_value_label(model, name, pair[0]), new=_value_label(model, name, pair[1]))
+            for name, pair in (entry.changes or {}).items()
+            if isinstance(pair, list) and len(pair) == 2
+        ]
+        rows.append(HistoryRow(
+            at=entry.at, actor=str(entry.actor) if entry.actor else _("系统"), action=str(actions.get(entry.action, entry.action)),
+            lines=lines, note=entry.note,
+        ))
+    return rows
+
+
+def _field_label(model: Any, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field renamed since the entry was written still shows, by its stored name
+        return name
+
+
+def _value_label(model: Any, name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, str) and len(value) >= 19 and value[10] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            return date_format(timezone.localtime(moment), "Y-m-d H:i")
+    return str(value)
