@@ -14,6 +14,8 @@ ARGS ?=
 # pytest-xdist workers; 0 runs the suite in one process.
 PYTEST_WORKERS ?= 0
 PYTEST := $(BIN)/pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
+# The browser the e2e tests drive (Debian's package; never `playwright install`).
+CHROMIUM ?= chromium
 
 .PHONY: run setup test lint test-suite test-unit test-api test-browser browser-deps ci
 
@@ -45,7 +47,7 @@ lint: setup
 
 # Browser tests need Debian's Chromium: missing outside CI they are skipped with a message; in CI that is a failure.
 test-suite: setup browser-deps
-	@if command -v chromium >/dev/null 2>&1; then $(PYTEST) $(ARGS); \
+	@if command -v $(CHROMIUM) >/dev/null 2>&1; then $(PYTEST) $(ARGS); \
 	elif [ "$$CI" = true ]; then echo "test: chromium is missing; CI must run the browser tests" >&2; exit 1; \
 	else echo "test: chromium is missing: SKIPPING the browser tests (tests/e2e). Install it: apt-get install chromium fonts-noto-cjk" >&2; \
 		$(PYTEST) -m "not browser" --ignore=tests/e2e $(ARGS); fi
@@ -57,7 +59,7 @@ test-api: setup
 	@$(PYTEST) tests/api $(ARGS)
 
 test-browser: setup browser-deps
-	@command -v chromium >/dev/null 2>&1 || { echo "test-browser: chromium is missing (apt-get install chromium fonts-noto-cjk)" >&2; exit 1; }
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { echo "test-browser: chromium is missing (apt-get install chromium fonts-noto-cjk)" >&2; exit 1; }
 	@$(PYTEST) tests/e2e $(ARGS)
 
 browser-deps:
