@@ -1,6 +1,6 @@
 # xiaoguan (销管) developer commands. A fresh machine needs only `make run` and `make test` (README.md).
 #   make run           set up, migrate, load the demo into an empty database, serve http://127.0.0.1:8000
-#   make test          lint + the whole pytest suite (unit/service, API, browser, schemathesis)
+#   make test          lint + the whole pytest suite (unit/service, web, API, browser, schemathesis)
 #   make lint          ruff, mypy, import-linter contracts, makemigrations --check
 #   make test-suite    the pytest suite only (.ci/run runs it on SQLite and on PostgreSQL)
 #   make test-unit / test-api / test-browser    parts of it; pass pytest options with ARGS="-k lead -x"
@@ -34,7 +34,9 @@ run: setup
 setup:
 	@scripts/setup.sh
 
-test: lint test-suite
+# The suite runs even when lint fails, so one pass shows every problem.
+test: setup
+	@status=0; $(MAKE) --no-print-directory lint || status=1; $(MAKE) --no-print-directory test-suite || status=1; exit $$status
 
 # Every check runs even when an earlier one fails, so one pass shows all problems.
 lint: setup
