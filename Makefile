@@ -34,8 +34,8 @@ run: setup
 setup:
 	@scripts/setup.sh
 
-# The suite runs even when lint fails, so one pass shows every problem.
-test: setup
+# The suite runs even when lint fails, so one pass shows every problem. (Both sub-makes run `setup` first.)
+test:
 	@status=0; $(MAKE) --no-print-directory lint || status=1; $(MAKE) --no-print-directory test-suite || status=1; exit $$status
 
 # Every check runs even when an earlier one fails, so one pass shows all problems.
