@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from xiaoguan.org.models import Role
 from xiaoguan.org.visibility import phone_for
@@ -38,12 +38,12 @@ def money_short(value: Decimal | int | None) -> str:
     amount = Decimal(value)  # type: ignore[arg-type]
     if (get_language() or "zh-hans").startswith("zh"):
         if abs(amount) >= 100_000_000:
-            return f"¥{amount / 100_000_000:.2f}亿"
+            return f"¥{amount / 100_000_000:,.2f}亿"
         if abs(amount) >= 10_000:
-            return f"¥{amount / 10_000:.1f}万"
+            return f"¥{amount / 10_000:,.1f}万"
         return f"¥{amount:,.0f}"
     if abs(amount) >= 1_000_000:
-        return f"¥{amount / 1_000_000:.2f}M"
+        return f"¥{amount / 1_000_000:,.2f}M"
     if abs(amount) >= 1_000:
         return f"¥{amount / 1_000:.1f}k"
     return f"¥{amount:,.0f}"
@@ -118,21 +118,21 @@ def web_nav(context: template.Context) -> list[dict[str, Any]]:
     current = request.resolver_match.url_name if request.resolver_match else ""
     items: list[tuple[str, str, str, tuple[str, ...], bool]] = [
         # (url name, label, icon, url names that count as "here", shown in the phone's bottom bar)
-        ("web:home", _("工作台"), "home", ("home",), True),
+        ("web:home", pgettext("menu", "工作台"), "home", ("home",), True),
     ]
     if user.role != Role.FINANCE:
-        items.append(("web:lead_list", _("线索"), "inbox", ("lead_list", "lead_detail", "lead_convert", "lead_new"), True))
-    items.append(("web:account_list", _("客户"), "building", ("account_list", "account_detail"), True))
+        items.append(("web:lead_list", pgettext("menu", "线索"), "inbox", ("lead_list", "lead_detail", "lead_convert", "lead_new"), True))
+    items.append(("web:account_list", pgettext("menu", "客户"), "building", ("account_list", "account_detail"), True))
     if user.role != Role.FINANCE:
-        items.append(("web:opportunity_board", _("商机"), "board", ("opportunity_board", "opportunity_detail"), True))
+        items.append(("web:opportunity_board", pgettext("menu", "商机"), "board", ("opportunity_board", "opportunity_detail"), True))
     if leads_team(user):
-        items.append(("web:team", _("团队"), "team", ("team",), False))
-    items.append(("web:search", _("搜索"), "search", ("search",), False))
+        items.append(("web:team", pgettext("menu", "团队"), "team", ("team",), False))
+    items.append(("web:search", pgettext("menu", "搜索"), "search", ("search",), False))
     if (is_admin(user) or user.role == Role.REP) and _url("web:import_home"):
-        items.append(("web:import_home", _("导入"), "import", ("import_home",), False))
+        items.append(("web:import_home", pgettext("menu", "导入"), "import", ("import_home",), False))
     if is_admin(user):
-        items.append(("web:invite", _("邀请同事"), "mail", ("invite",), False))
-        items.append(("web:handover", _("离职交接"), "swap", ("handover",), False))
+        items.append(("web:invite", pgettext("menu", "邀请同事"), "mail", ("invite",), False))
+        items.append(("web:handover", pgettext("menu", "离职交接"), "swap", ("handover",), False))
     return [
         {"url": reverse(name), "label": label, "icon": icon_name, "active": current in names, "tab": tab}
         for name, label, icon_name, names, tab in items

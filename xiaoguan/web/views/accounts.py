@@ -57,6 +57,7 @@ def account_list(request: AuthedRequest) -> HttpResponse:
         "window": page_window(account_filtered(request, filters), number=page_number(request)),
         "filtered": any(filters.values()),
         "query": querystring_without_page(request),
+        "now": clock_now(),
     }
     if request.htmx.target == "account-results":
         return render(request, "web/accounts/list.html#results", context)

@@ -63,7 +63,10 @@ def handover(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, _("交接完成：客户 %(a)s 个、商机 %(o)s 个、线索 %(l)s 条、待办 %(t)s 项。") % {
                     "a": result.accounts, "o": result.opportunities, "l": result.leads, "t": result.tasks,
                 })
-                return render(request, "web/manage/handover_done.html", {"result": result, "leaving": data["from_user"]})
+                return render(request, "web/manage/handover_done.html", {
+                    # A Counter answers 0 for a missing key, so templates must not look up `.items` on it.
+                    "result": result, "leaving": data["from_user"], "by_receiver": sorted(result.by_receiver.items()),
+                })
     return render(request, "web/manage/handover.html", context, status=422 if form.errors else 200)
 
 
