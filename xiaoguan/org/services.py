@@ -62,10 +62,9 @@ def password_link(*, user: User) -> str:
     return f"{settings.XIAOGUAN_BASE_URL.rstrip('/')}/auth/set-password/{uid}/{token}/"
 
 
-def _mail_password_link(*, user: User, subject: str, intro: str) -> None:
+def _mail_password_link(*, user: User, email: str, subject: str, intro: str) -> None:
     link = password_link(user=user)
     body = f"{user.name}，您好：\n\n{intro}\n\n{link}\n\n链接 3 天内有效。如非本人操作，请忽略此邮件。\n\n— 销管 xiaoguan"
-    email = user.email
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False))
 
 
@@ -90,7 +89,8 @@ def user_invite(
         user.save()
     elif user.has_usable_password():
         raise InvalidStateError(_("该用户已设置密码，可让其使用“忘记密码”"))
-    _mail_password_link(user=user, subject=_("邀请您加入销管"), intro=_("您被邀请使用销管。请点击下面的链接设置密码："))
+    # The stored address of a matched imported user, else the one just typed (the same but for letter case).
+    _mail_password_link(user=user, email=user.email or email, subject=_("邀请您加入销管"), intro=_("您被邀请使用销管。请点击下面的链接设置密码："))
     return user
 
 
@@ -99,7 +99,7 @@ def user_password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is not None and user.email:
         with transaction.atomic():
-            _mail_password_link(user=user, subject=_("重置销管密码"), intro=_("请点击下面的链接重新设置密码："))
+            _mail_password_link(user=user, email=user.email, subject=_("重置销管密码"), intro=_("请点击下面的链接重新设置密码："))
 
 
 @transaction.atomic
