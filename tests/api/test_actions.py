@@ -203,6 +203,15 @@ def test_log_activity_in_the_future_is_refused(org: Org, api: Api, now: Any) -> 
     assert not Activity.objects.exists()
 
 
+def test_activity_without_a_subject_names_the_reference_field(org: Org, api: Api, now: Any) -> None:
+    # given the rep
+    # when he logs a call about nothing
+    response = post(api(org.rep), "/api/activities", {"kind": "call"})
+    # then the service's error is reported under the API's field name
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "account_id", "message": "请选择客户、商机或线索"}]
+
+
 def test_create_and_complete_task(org: Org, api: Api, now: Any) -> None:
     # given the rep and his account
     AccountFactory(external_id="A-1", owner=org.rep)

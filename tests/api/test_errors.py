@@ -95,6 +95,19 @@ def test_refused_conversion_writes_nothing(org: Org, api: Api) -> None:
     assert not Opportunity.objects.exists()
 
 
+def test_valid_values_that_together_overflow_a_column_are_not_a_server_error(org: Org, api: Api) -> None:
+    # given an account with a 200-character name (the most its column holds)
+    AccountFactory(external_id="A-1", owner=org.rep, name="长" * 200)
+    # when a deal without a name is opened on it, so the service names it "<account>-<product line>" (301 characters)
+    response = post(api(org.rep), "/api/opportunities", {"account_id": "A-1", "product_line": "线" * 100})
+    # then the answer is a success (SQLite keeps long text) or a 4xx (PostgreSQL refuses it), never a 5xx,
+    # and a refusal leaves nothing behind
+    assert response.status_code in (201, 422)
+    if response.status_code == 422:
+        assert response.json()["code"] == "validation_failed"
+        assert not Opportunity.objects.exists()
+
+
 def test_malformed_json_is_a_400(org: Org, api: Api) -> None:
     # given a body that is not JSON
     # when it is posted

@@ -7,6 +7,7 @@ from enum import Enum
 import pytest
 from django.db.models import TextChoices
 from django.test import Client
+from django.urls import resolve
 
 from tests.api.conftest import Org
 from xiaoguan.activities.models import Activity, Task
@@ -56,6 +57,15 @@ def test_openapi_document_is_public_and_documents_bearer_auth_and_errors(db: obj
             assert {"401", "404", "422"} <= set(operation["responses"]), f"{method} {path}"
     assert document["components"]["schemas"]["LeadStatus"]["enum"] == list(Lead.Status.values)
     assert document["paths"]["/api/leads"]["post"]["operationId"] == "leads_create"
+
+
+def test_the_site_mounts_the_api_at_api() -> None:
+    # given the site's URL configuration
+    # when an API path is resolved in it
+    match = resolve("/api/leads", urlconf="config.urls")
+    # then the API answers it
+    assert match.namespace == "api"
+    assert match.url_name == "leads_list"
 
 
 def test_docs_page_is_served(db: object) -> None:

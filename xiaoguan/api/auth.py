@@ -39,7 +39,11 @@ class SessionCsrfAuth(APIKeyCookie):
     param_name = settings.SESSION_COOKIE_NAME
 
     def __init__(self) -> None:
-        super().__init__(csrf=False)
+        # `csrf=True` tells the docs page to send the token; the check itself happens in `authenticate`.
+        super().__init__(csrf=True)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user: Any = getattr(request, "user", None)

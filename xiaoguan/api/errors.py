@@ -6,11 +6,13 @@ leave through here, so a client parses one shape. Anything else is a bug and sta
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -18,6 +20,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from xiaoguan.core.errors import DomainError, InvalidStateError, NotAllowedError, ValidationFailedError
+
+logger = logging.getLogger(__name__)
 
 PARAM_SOURCES = frozenset({"body", "query", "path", "header", "cookie", "form", "file"})
 # Every body parameter of the routers is called `payload`; it is not part of the field name a client sees.
@@ -110,9 +114,19 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     return _("输入有误")
 
 
+# Services and models name relations by the model field (`account`); the API's bodies call them `account_id`.
+_REFERENCE_FIELDS = frozenset({"account", "opportunity", "lead", "region", "owner", "contact", "team", "manager"})
+
+
+def _api_field(field: str) -> str:
+    if field == NON_FIELD_ERRORS:
+        return ""
+    return f"{field}_id" if field in _REFERENCE_FIELDS else field
+
+
 def _django_errors(exc: DjangoValidationError) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
-        return [("" if field == NON_FIELD_ERRORS else field, str(m)) for field, messages in exc.message_dict.items() for m in messages]
+        return [(_api_field(field), str(m)) for field, messages in exc.message_dict.items() for m in messages]
     return [("", str(m)) for m in exc.messages]
 
 
@@ -124,7 +138,7 @@ def errors_install(api: NinjaAPI) -> None:
         return _respond(api, request, 422, _body("validation_failed", _("输入有误"), errors))
 
     def domain_invalid(request: HttpRequest, exc: ValidationFailedError) -> HttpResponse:
-        errors = [(field, str(m)) for field, messages in exc.field_errors.items() for m in messages]
+        errors = [(_api_field(field), str(m)) for field, messages in exc.field_errors.items() for m in messages]
         return _respond(api, request, 422, _body(exc.code, exc.message, errors))
 
     def model_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -143,6 +157,13 @@ def errors_install(api: NinjaAPI) -> None:
         response = _respond(api, request, 401, _body("unauthorized", _("请先登录，或在 Authorization 头中提供有效的接口令牌 (Bearer)")))
         response["WWW-Authenticate"] = 'Bearer realm="xiaoguan"'
         return response
+
+    def database_refused(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # Every field is checked against its column before a service runs, so this means a service combined valid
+        # values into one that does not fit (e.g. a default name built from two long ones). The service's
+        # transaction has rolled back; the caller gets a 4xx, the log gets the details for a fix.
+        logger.warning("database refused an API write: %s %s: %s", request.method, request.path, exc)
+        return _respond(api, request, 422, _body("validation_failed", _("输入有误：有内容超出了允许的长度或范围")))
 
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return _respond(api, request, 413, _body("too_large", _("请求体过大")))
@@ -166,6 +187,7 @@ def errors_install(api: NinjaAPI) -> None:
         (AuthenticationError, unauthenticated),
         (HttpError, http_error),
         (RequestDataTooBig, too_big),
+        (DataError, database_refused),
     ]
     for exc_class, handler in handlers:
         api.add_exception_handler(exc_class, handler)
