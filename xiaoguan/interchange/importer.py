@@ -999,6 +999,7 @@ def interchange_import(
     actor: User | None = None,
     progress_stream: Stream | None = None,
     kind: str = "folder",
+    run: ImportRun | None = None,
 ) -> ImportReport:
     """Check every row of `bundle`, then (when nothing is wrong) write it all in one transaction.
 
@@ -1034,6 +1035,11 @@ def interchange_import(
         if dry_run:
             transaction.set_rollback(True)
             report.written = False
+        elif run is not None:
+            # An upload confirmed in the UI: its pending run becomes the record of the load, changed or not.
+            run.status, run.finished_at = ImportRun.Status.DONE, clock_now()
+            run.rows, run.report = sum(c.rows for c in report.tables.values()), report_for_storage(report)
+            run.save(update_fields=["status", "finished_at", "rows", "report"])
         elif report.written:
             ImportRun.objects.create(
                 kind=kind,

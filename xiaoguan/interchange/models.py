@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,8 @@ class ImportRun(models.Model):
         REFUSED = "refused", _("有错误，未导入")
         CANCELLED = "cancelled", _("已取消")
 
+    # Pages name a run by this token, never by its primary key.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices)
     source_name = models.CharField(_("来源"), max_length=255)

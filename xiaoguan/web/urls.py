@@ -36,3 +36,17 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("export/<str:kind>.xlsx", exports.export, name="export"),
 ]
+
+# Imports (xiaoguan.interchange): the admin's bulk upload and a rep's own leads spreadsheet.
+from xiaoguan.web.views import imports  # noqa: E402
+
+urlpatterns += [
+    path("imports/", imports.import_home, name="import_home"),
+    path("imports/<uuid:token>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:token>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<uuid:token>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<uuid:token>/report.json", imports.import_report, name="import_report"),
+    path("imports/leads/", imports.leads_import, name="leads_import"),
+    path("imports/leads/<uuid:token>/", imports.leads_import_map, name="leads_import_map"),
+    path("imports/leads/<uuid:token>/confirm/", imports.leads_import_confirm, name="leads_import_confirm"),
+]
