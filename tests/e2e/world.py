@@ -18,7 +18,7 @@ from xiaoguan.customers.models import Account, Contact
 from xiaoguan.customers.services import account_update
 from xiaoguan.engagement.models import TouchEvent
 from xiaoguan.leads.models import Lead
-from xiaoguan.opportunities.models import Opportunity, Pipeline
+from xiaoguan.opportunities.models import DEFAULT_STAGES, Opportunity, Pipeline, Stage
 from xiaoguan.opportunities.services import opportunity_close_lost, opportunity_move_stage
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.receivables.models import Invoice
@@ -37,14 +37,14 @@ COMPANIES = [
 PEOPLE = ["王建国", "陈晓燕", "刘洋", "黄志强", "周敏", "吴海涛", "徐丽", "孙国栋", "马俊", "朱婷婷", "胡斌", "郭静"]
 TITLES = ["设备科科长", "采购经理", "总经理", "技术总监", "财务总监", "生产部经理", "信息中心主任"]
 NOTES = [
-    "拜访设备科，了解二期产线改造计划，客户预算约 80 万，下周安排技术交流。",
-    "电话沟通报价，客户认为价格偏高 10%，需要申请折扣。",
-    "微信发送了产品白皮书和同行案例，客户表示会转给技术总监。",
-    "现场演示检测设备，技术总监比较认可精度，关心售后响应时间。",
-    "与采购经理确认招标时间，预计下月中旬挂网。",
-    "客户反馈竞品给了 3 年免费维保，需要评估应对方案。",
-    "签到：到访客户工厂，参观产线，记录了 6 个痛点。",
-    "会议纪要：确定试用方案，试用期 30 天，下周一发货。",
+    (Activity.Kind.VISIT, "拜访设备科，了解二期产线改造计划，客户预算约 80 万，下周安排技术交流。"),
+    (Activity.Kind.CALL, "电话沟通报价，客户认为价格偏高 10%，需要申请折扣。"),
+    (Activity.Kind.WECOM_MESSAGE, "微信发送了产品白皮书和同行案例，客户表示会转给技术总监。"),
+    (Activity.Kind.DEMO, "现场演示检测设备，技术总监比较认可精度，关心售后响应时间。"),
+    (Activity.Kind.CALL, "与采购经理确认招标时间，预计下月中旬挂网。"),
+    (Activity.Kind.WECOM_MESSAGE, "客户反馈竞品给了 3 年免费维保，需要评估应对方案。"),
+    (Activity.Kind.CHECK_IN, "到访客户工厂，参观产线，记录了 6 个痛点。"),
+    (Activity.Kind.MEETING, "会议纪要：确定试用方案，试用期 30 天，下周一发货。"),
 ]
 LEAD_NAMES = [("林先生", "上海鼎信自动化有限公司"), ("何女士", "苏州博远生物科技有限公司"), ("高经理", "杭州数澜信息技术有限公司"),
               ("罗工", "宁波东海模具厂"), ("梁总", "无锡新锐材料有限公司"), ("谢主任", "南京鼓楼区妇幼保健院"),
@@ -68,10 +68,27 @@ class World:
         return self.reps[0]
 
 
+def _kind_of(name: str) -> str:
+    for word, kind in (("医院", Account.Kind.HOSPITAL), ("局", Account.Kind.GOVERNMENT), ("学院", Account.Kind.EDUCATION)):
+        if word in name:
+            return kind
+    return Account.Kind.ENTERPRISE
+
+
 def _short(company: str) -> str:
     for suffix in ("有限公司", "集团"):
         company = company.removesuffix(suffix)
     return company
+
+
+def _standard_pipeline() -> Pipeline:
+    """The migration's default pipeline; a transactional test's flush removed it, so make it again when missing."""
+    pipeline, created = Pipeline.objects.get_or_create(external_id="standard", defaults={"name": "标准流程"})
+    if created:
+        Stage.objects.bulk_create(
+            Stage(pipeline=pipeline, key=key, name=name, position=i, is_won=won) for i, (key, name, won) in enumerate(DEFAULT_STAGES, start=1)
+        )
+    return pipeline
 
 
 def build_world(*, now: datetime, seed: int = 7) -> World:
@@ -91,7 +108,7 @@ def build_world(*, now: datetime, seed: int = 7) -> World:
     # Team paths are written after save: reload so visibility checks in services see them.
     manager, reps, other = (User.objects.get(pk=manager.pk), [User.objects.get(pk=r.pk) for r in reps], User.objects.get(pk=other.pk))
     world = World(company=company, region=region, manager=manager, reps=reps, other_region_rep=other)
-    pipeline = Pipeline.objects.get(external_id="standard")
+    pipeline = _standard_pipeline()
     stages = list(pipeline.stages.order_by("position"))
 
     for i, (name, industry, city) in enumerate(COMPANIES):
@@ -100,7 +117,7 @@ def build_world(*, now: datetime, seed: int = 7) -> World:
         account = AccountFactory(
             name=name, industry=industry, city=city, owner=owner, region=region, created_at=created,
             grade=rng.choice(["A", "B", "B", "C", ""]), size=rng.choice([s for s, _ in Account.Size.choices]),
-            kind=Account.Kind.HOSPITAL if "医院" in name else Account.Kind.GOVERNMENT if "局" in name else Account.Kind.EDUCATION if "学院" in name else Account.Kind.ENTERPRISE,
+            kind=_kind_of(name),
             credit_limit=Decimal(rng.choice([200000, 500000, 1000000])), payment_terms_days=rng.choice([30, 60, 90]),
             next_follow_up_at=now + timedelta(days=rng.randint(-3, 10), hours=rng.randint(0, 8)),
         )
@@ -124,9 +141,9 @@ def build_world(*, now: datetime, seed: int = 7) -> World:
             world.opportunities.append(opp)
         for d in range(rng.randint(3, 9)):
             when = now - timedelta(days=rng.randint(0, 13), hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
-            kind = rng.choice([Activity.Kind.VISIT, Activity.Kind.CALL, Activity.Kind.WECOM_MESSAGE, Activity.Kind.MEETING, Activity.Kind.DEMO])
+            kind, note = rng.choice(NOTES)
             late = timedelta(days=2) if d == 0 and i % 5 == 0 else timedelta(minutes=rng.randint(1, 90))
-            ActivityFactory(owner=owner, account=account, kind=kind, occurred_at=when, recorded_at=min(when + late, now), content=rng.choice(NOTES))
+            ActivityFactory(owner=owner, account=account, kind=kind, occurred_at=when, recorded_at=min(when + late, now), content=note)
         TouchEvent.objects.create(
             tracked_item_key=f"doc-{i}", document="产品白皮书 2025 版.pdf", account=account, kind=TouchEvent.Kind.OPENED,
             occurred_at=now - timedelta(days=rng.randint(0, 6), hours=2),

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from xiaoguan.org.models import Role, Team, User
 from tests.factories.org import TeamFactory, UserFactory
+from xiaoguan.org.models import Role, Team, User
 
 
 def fresh(user: User) -> User:

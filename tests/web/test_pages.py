@@ -156,3 +156,36 @@ def test_user_text_is_escaped(org, login):  # type: ignore[no-untyped-def]
     html = login(org.rep).get(f"/customers/{account.external_id}/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;客户" in html
     assert "<img src=x" not in html
+
+
+def test_team_activity_counts_equal_those_through_the_visibility_selector(org, login, clock):  # type: ignore[no-untyped-def]
+    # given activities of the manager's reps, some on accounts of other people, and one of another region
+    from xiaoguan.activities.selectors import activity_list_visible_to
+    from xiaoguan.web.views.team import activities_owned_by
+
+    now = clock.set("2025-03-12 10:00")
+    for owner, account_owner in ((org.rep, org.rep), (org.rep, org.rep2), (org.rep2, org.west_rep), (org.west_rep, org.west_rep)):
+        ActivityFactory(owner=owner, account=AccountFactory(owner=account_owner), occurred_at=now - timedelta(days=1))
+    for viewer in (org.manager, org.director):
+        people = [row["person"].pk for row in login(viewer).get("/team/").context["rows"]]
+        # then counting by owner gives exactly the visible activities of those people
+        direct = sorted(activities_owned_by(people).values_list("pk", flat=True))
+        through_selector = sorted(activity_list_visible_to(user=viewer).filter(owner_id__in=people).values_list("pk", flat=True))
+        assert direct == through_selector and direct
+
+
+def test_import_entry_shows_for_admins_and_reps_only_and_opens(org, login):  # type: ignore[no-untyped-def]
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        bulk, sheet = reverse("web:import_home"), reverse("web:leads_import")
+    except NoReverseMatch:
+        pytest.skip("the import pages are not installed")
+    # the admin's menu leads to the bulk upload, a rep's to their own lead sheet; both open
+    admin, rep = login(org.admin), login(org.rep)
+    assert bulk in admin.get("/").content.decode() and admin.get(bulk).status_code == 200
+    assert sheet in rep.get("/").content.decode() and rep.get(sheet).status_code == 200
+    # a manager and finance see no import entry
+    for who in (org.manager, org.finance):
+        html = login(who).get("/").content.decode()
+        assert bulk not in html and f'href="{sheet}"' not in html

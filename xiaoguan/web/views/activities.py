@@ -65,10 +65,17 @@ class Subject:
 def subject_from_key(*, user: User, key: str) -> Subject | None:
     """The visible record a picker key names, or None."""
     kind, _sep, external_id = (key or "").partition(":")
-    selectors = {"account": account_list_visible_to, "opportunity": opportunity_list_visible_to, "lead": lead_list_visible_to}
-    if kind not in selectors or not external_id:
+    if not external_id:
         return None
-    record = selectors[kind](user=user).filter(external_id=external_id).first()
+    record: Account | Opportunity | Lead | None
+    if kind == "account":
+        record = account_list_visible_to(user=user).filter(external_id=external_id).first()
+    elif kind == "opportunity":
+        record = opportunity_list_visible_to(user=user).filter(external_id=external_id).first()
+    elif kind == "lead":
+        record = lead_list_visible_to(user=user).filter(external_id=external_id).first()
+    else:
+        return None
     return Subject(kind, record) if record is not None else None
 
 
@@ -109,7 +116,7 @@ def _preset_subject(request: AuthedRequest) -> Subject | None:
 
 def _related_choices(user: User, subject: Subject | None) -> list[Subject]:
     """For a preset account, its open deals: logging on a deal keeps the deal's timeline whole."""
-    if subject is None or subject.kind != "account":
+    if subject is None or not isinstance(subject.record, Account):
         return []
     deals = opportunity_list_visible_to(user=user).filter(account=subject.record, status=Opportunity.Status.OPEN).order_by("-created_at")
     return [Subject("opportunity", o) for o in deals[:CHOICES_PER_KIND]]
@@ -144,7 +151,9 @@ def activity_new(request: AuthedRequest) -> HttpResponse:
                 activity_log(
                     by=user, now=now, kind=data["kind"], occurred_at=data["occurred_at"], content=data["content"],
                     next_follow_up_at=data["next_follow_up_at"], lat=data["lat"], lng=data["lng"],
-                    **{chosen.kind: chosen.record},
+                    account=chosen.record if isinstance(chosen.record, Account) else None,
+                    opportunity=chosen.record if isinstance(chosen.record, Opportunity) else None,
+                    lead=chosen.record if isinstance(chosen.record, Lead) else None,
                 )
             except DomainError as exc:
                 return render_form_error(request, "web/activities/new.html", context, form=form, exc=exc)

@@ -26,11 +26,13 @@ from xiaoguan.leads.selectors import lead_list_visible_to
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.opportunities.selectors import opportunity_list_visible_to
 from xiaoguan.org.models import Role, User
+from xiaoguan.org.selectors import user_reports
 from xiaoguan.receivables.selectors import invoice_list_visible_to
 from xiaoguan.targets.selectors import target_list_visible_to
-from xiaoguan.web.views.common import AuthedRequest, error_status, today_bounds, works_sales
+from xiaoguan.web.views.common import AuthedRequest, error_status, leads_team, today_bounds, works_sales
 
 TASKS_SHOWN = 60
+MAX_TEAM = 500
 UNCONTACTED_SHOWN = 8
 
 
@@ -67,19 +69,24 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 
 def _my_numbers(*, user: User, today: date) -> dict[str, Any]:
-    """The user's own figures. Every filter starts with the owner, so each is one indexed range."""
+    """A rep's own figures; a manager's (or director's) are those of the people they lead.
+
+    Every filter starts with an owner list, so each figure is one indexed range per person, however big the tables.
+    """
     week_start = day_start(today - timedelta(days=today.weekday()))
     month_start = day_start(today.replace(day=1))
-    mine = activity_list_visible_to(user=user).filter(owner=user)
-    opportunities = opportunity_list_visible_to(user=user).filter(owner=user)
+    team = leads_team(user)
+    owners = [user.pk, *user_reports(manager=user).values_list("pk", flat=True)[:MAX_TEAM]] if team else [user.pk]
+    mine = activity_list_visible_to(user=user).filter(owner_id__in=owners)
+    opportunities = opportunity_list_visible_to(user=user).filter(owner_id__in=owners)
     pipeline = opportunities.filter(status=Opportunity.Status.OPEN).aggregate(n=Count("pk"), total=Sum("amount"))
     won = opportunities.filter(status=Opportunity.Status.WON, closed_at__gte=month_start).aggregate(n=Count("pk"), total=Sum("amount"))
-    target = (
-        target_list_visible_to(user=user)
-        .filter(scope_kind="user", user=user, period=f"{today:%Y-%m}", product_line="")
-        .values_list("amount", flat=True)
-        .first()
-    )
+    targets = target_list_visible_to(user=user).filter(period=f"{today:%Y-%m}", product_line="")
+    if team:
+        targets = targets.filter(scope_kind="team", team=user.team) if user.team is not None else targets.none()
+    else:
+        targets = targets.filter(scope_kind="user", user=user)
+    target = targets.values_list("amount", flat=True).first()
     won_total = won["total"] or Decimal(0)
     days = [today - timedelta(days=i) for i in range(6, -1, -1)]
     per_day = dict(
@@ -90,6 +97,8 @@ def _my_numbers(*, user: User, today: date) -> dict[str, Any]:
         .values_list("day", "n")
     )
     return {
+        "team_numbers": team,
+        "team_size": len(owners) - 1,
         "activities_this_week": mine.filter(occurred_at__gte=week_start).count(),
         "pipeline_count": pipeline["n"],
         "pipeline_total": pipeline["total"] or Decimal(0),

@@ -56,8 +56,8 @@ def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
     if data.get("owner"):
         deals = deals.filter(owner=data["owner"])
     open_deals = deals.filter(status=Opportunity.Status.OPEN)
-    totals = {
-        row["stage"]: row
+    totals: dict[int, tuple[int, Any]] = {
+        row["stage"]: (row["n"], row["total"])
         for row in open_deals.order_by().values("stage").annotate(n=Count("pk"), total=Sum("amount"))
     }
     biggest_first = (F("amount").desc(nulls_last=True), "-pk")
@@ -65,8 +65,8 @@ def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
         {
             "stage": stage,
             "cards": list(open_deals.filter(stage=stage).order_by(*biggest_first)[:CARDS_PER_COLUMN]),
-            "count": totals.get(stage.pk, {}).get("n", 0),
-            "total": totals.get(stage.pk, {}).get("total"),
+            "count": totals.get(stage.pk, (0, None))[0],
+            "total": totals.get(stage.pk, (0, None))[1],
             "won": False,
         }
         for stage in open_stages
@@ -132,7 +132,7 @@ def opportunity_move(request: AuthedRequest, external_id: str) -> HttpResponse:
         except DomainError as exc:
             error, status = exc.message, error_status(exc)
     else:
-        error, status = " ".join(form.errors.get("stage", [])) or _("请选择阶段"), 422
+        error, status = " ".join(str(e) for e in form.errors.get("stage", [])) or _("请选择阶段"), 422
     if on_board:
         context = _board_context(request, request.POST)
         context["board_error"] = error

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from xiaoguan.activities.models import Activity
 from xiaoguan.activities.selectors import activity_list_visible_to, task_list_visible_to
 from xiaoguan.core.clock import clock_now
 from xiaoguan.leads.models import Lead
@@ -41,6 +42,18 @@ def _teams_for(user: User) -> QuerySet[Team]:
     return team_subtree(team=user.team).order_by("path")
 
 
+def activities_owned_by(people: list[int]) -> QuerySet[Activity]:
+    """Activities owned by `people`, who must come from `user_reports(manager=viewer)`.
+
+    The one visibility rule lets a manager see every activity whose owner is in their subtree (owner_scope on the
+    owner), so for these owners `activity_list_visible_to` adds nothing but its second, account-side scope, which costs a
+    join to accounts per row: 80 ms instead of 7 ms for a 7-rep team over 3M activities. tests/web/test_team.py checks
+    that the counts equal those through the selector.
+    TODO(activities): an aggregate selector there (e.g. activity_count_by_owner(user=…, owners=…, since=…)) should own this.
+    """
+    return Activity.objects.filter(owner_id__in=people)
+
+
 @login_required
 def team(request: AuthedRequest) -> HttpResponse:
     user = request.user
@@ -56,12 +69,14 @@ def team(request: AuthedRequest) -> HttpResponse:
     people = list(reps.annotate(last_activity_at=Subquery(last_activity))[:MAX_REPS])
     ids = [p.pk for p in people]
 
-    recent = _per_owner(activity_list_visible_to(user=user).filter(owner_id__in=ids, occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("pk"))
+    recent = _per_owner(activities_owned_by(ids).filter(occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("pk"))
     pipeline = _per_owner(opportunity_list_visible_to(user=user).filter(owner_id__in=ids, status=Opportunity.Status.OPEN), n=Count("pk"), total=Sum("amount"))
     overdue = _per_owner(task_list_visible_to(user=user).filter(owner_id__in=ids, done_at__isnull=True, due_at__lt=now), n=Count("pk"))
     uncontacted = _per_owner(
         lead_list_visible_to(user=user).filter(
-            owner_id__in=ids, status__in=[Lead.Status.NEW, Lead.Status.ASSIGNED], first_contact_at__isnull=True
+            # The status says it: the first logged contact moves a lead on to "contacted". (Testing first_contact_at too
+            # would read every row instead of counting the (owner, status) index.)
+            owner_id__in=ids, status__in=[Lead.Status.NEW, Lead.Status.ASSIGNED]
         ),
         n=Count("pk"),
     )

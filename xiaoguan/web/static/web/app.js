@@ -67,6 +67,7 @@
       var value = { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f5" } }, axisLabel: { color: "#98a2b3" } };
       var chart = window.echarts.init(el);
       chart.setOption({
+        animation: false, // calm pages, and screenshots show the real bars
         grid: { left: 8, right: 16, top: 12, bottom: 4, containLabel: true },
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
         xAxis: horizontal ? value : category,
