@@ -9,16 +9,20 @@ timers happen, and no per-row history entries are made (one `ImportRun` records 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from multiprocessing.connection import Connection
 from typing import Any, ClassVar
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
@@ -29,7 +33,7 @@ from xiaoguan.interchange.models import ImportRun, PlaceholderAccount, Unresolve
 from xiaoguan.interchange.progress import Progress, Stream
 from xiaoguan.interchange.report import ImportReport, TableCounts
 from xiaoguan.interchange.schema import TABLES, Column, Table
-from xiaoguan.interchange.sources import Bundle, Rows, SourceError, TableSource
+from xiaoguan.interchange.sources import Bundle, Rows, SourceError, TableSource, ZipBundle
 from xiaoguan.interchange.values import CellError, period_shift
 from xiaoguan.interchange.writer import KEEP, TableWriter, secondary_indexes_deferred
 from xiaoguan.leads.models import Lead
@@ -39,8 +43,10 @@ from xiaoguan.receivables.models import Invoice
 from xiaoguan.targets.models import Target
 
 BATCH_ROWS = 5000
-# From this many rows into an empty table, indexes are built once after the load rather than row by row.
-BULK_LOAD_ROWS = 20_000
+# From a file this big (~20k rows) into an empty table, indexes are built once after the load, not row by row.
+BULK_LOAD_BYTES = 2_000_000
+# Tables whose written ids the writing pass keeps (placeholders replaced, kept-aside references resolved).
+KEYS_KEPT = frozenset({"accounts", "activities", "touch_events"})
 INVALID: Any = object()
 
 # Activities and touch events are evidence of what someone claims happened, not structure. A claim about a
@@ -73,8 +79,8 @@ def _what(table: str) -> str:
     return names.get(table, table)
 
 
-class InputChangedError(RuntimeError):
-    """A file changed between the checking pass and the writing pass."""
+class UnwritableRowError(RuntimeError):
+    """A row the writing pass cannot store. The checking pass reports why; sequentially, the file changed meanwhile."""
 
 
 @dataclass
@@ -113,14 +119,13 @@ class Context:
         self._pk_maps: dict[str, dict[str, int]] = {}
         self.folder_stages: dict[str, dict[str, tuple[str, int, bool]]] = {}
         self.folder_pipeline_names: dict[str, str] = {}
-        self.default_pipelines: set[str] = set()
         self.opp_pipeline: dict[str, str] = {}
         self._db_opp_pipeline: dict[str, str] | None = None
         self._db_pipelines: dict[str, set[str]] | None = None
         self._stage_pks: dict[tuple[str, str], int] | None = None
         self._pipeline_pks: dict[str, int] | None = None
-        self.placeholder_accounts: dict[str, datetime] = {}
         self.unresolved: list[tuple[str, str, str]] = []
+        self.placeholders_created: dict[str, tuple[int, datetime]] = {}
 
     # -- pass 1: what exists --------------------------------------------------------------------------
 
@@ -152,7 +157,6 @@ class Context:
             return stored
         if not self.pipelines_in_folder:
             # spec: without pipelines.csv every pipeline key used gets the default stages.
-            self.default_pipelines.add(pipeline)
             return {key for key, _name, _won in DEFAULT_STAGES}
         return None
 
@@ -186,9 +190,36 @@ class Context:
             self.unresolved.append((row, column, external_id))
         return pk
 
+    def evidence_account(self, external_id: str | None, *, seen_at: datetime) -> int | None:
+        """An account named by an evidence row; one nobody has becomes a placeholder (see PlaceholderAccount)."""
+        if external_id is None:
+            return None
+        pks = self.pks("accounts")
+        pk = pks.get(external_id)
+        if pk is None:
+            account = Account(external_id=external_id, name=_("未知客户 %(id)s") % {"id": external_id}, created_at=seen_at)
+            Account.objects.bulk_create([account])
+            pk = pks[external_id] = Account.objects.get(external_id=external_id).pk
+            PlaceholderAccount.objects.create(account_id=pk)
+            self.placeholders_created[external_id] = (pk, seen_at)
+        elif external_id in self.placeholders_created and seen_at < self.placeholders_created[external_id][1]:
+            self.placeholders_created[external_id] = (pk, seen_at)
+        return pk
+
+    def placeholders_settle(self) -> None:
+        """A placeholder made this time dates from the earliest row naming it (rows come in file order)."""
+        for pk, first_seen in self.placeholders_created.values():
+            Account.objects.filter(pk=pk, created_at__gt=first_seen).update(created_at=first_seen)
+        self.placeholders_created = {}
+
     def pipeline_pk(self, pipeline: str) -> int:
         if self._pipeline_pks is None:
             self._pipeline_pks = dict(Pipeline.objects.values_list("external_id", "pk"))
+        if pipeline not in self._pipeline_pks and not self.pipelines_in_folder:
+            # spec: without pipelines.csv every pipeline key used gets the default stages.
+            stages = {k: (n, i, w) for i, (k, n, w) in enumerate(DEFAULT_STAGES, start=1)}
+            self._pipeline_pks[pipeline] = pipeline_set(key=pipeline, name=pipeline, stages=stages, counts=TableCounts()).pk
+            self._stage_pks = None
         return self._pipeline_pks[pipeline]
 
     def stage_pk(self, pipeline: str, stage: str) -> int:
@@ -219,16 +250,6 @@ class Loader:
     def check(self, values: dict[str, Any], *, file: str, line: int, ctx: Context) -> None:
         """Checks that need more than one cell. Report through `ctx.report`."""
 
-    def check_dangling(self, values: dict[str, Any], dangling: set[str], *, file: str, line: int, ctx: Context) -> None:
-        """An evidence row names records the database does not hold (see EVIDENCE_TABLES)."""
-        if "account_id" in dangling:
-            when = values["occurred_at"]
-            account = values["account_id"]
-            if isinstance(when, datetime) and (
-                account not in ctx.placeholder_accounts or when < ctx.placeholder_accounts[account]
-            ):
-                ctx.placeholder_accounts[account] = when
-
     def remember(self, values: dict[str, Any], *, line: int, ctx: Context) -> None:
         """What later tables need to know about this row in pass 1."""
 
@@ -241,22 +262,33 @@ class Loader:
     def writer(self, ctx: Context) -> TableWriter:
         return TableWriter(model=self.model, attnames=self.attnames)
 
-    def load(self, rows: Iterator[dict[str, Any]], *, ctx: Context, progress: Callable[[int], None]) -> TableCounts:
+    def load(
+        self, rows: Iterator[dict[str, Any]], *, ctx: Context, size_bytes: int, progress: Callable[[int], None]
+    ) -> TableCounts:
+        """Write the rows; they have been checked (or are being checked beside this, see `interchange_import`)."""
         writer = self.writer(ctx)
-        expected = ctx.report.tables[self.table_name].rows
-        bulk = writer.empty_at_start and expected >= BULK_LOAD_ROWS
+        bulk = writer.empty_at_start and size_bytes >= BULK_LOAD_BYTES
+        keys = ctx.folder_ids[self.table_name] if self.table_name in KEYS_KEPT else None
+        count = 0
         with secondary_indexes_deferred(self.model) if bulk else nullcontext():
             batch: list[tuple[Any, ...]] = []
             for values in rows:
-                batch.append(self.row(values, ctx))
+                row = self.row(values, ctx)
+                batch.append(row)
+                if keys is not None:
+                    keys.add(row[0])
                 if len(batch) >= BATCH_ROWS:
                     writer.write(batch)
                     progress(len(batch))
+                    count += len(batch)
                     batch = []
             writer.write(batch)
             progress(len(batch))
+            count += len(batch)
         self.after_write(writer, ctx)
-        return TableCounts(created=writer.created, updated=writer.updated, unchanged=writer.unchanged)
+        return TableCounts(
+            rows=count, created=writer.created, updated=writer.updated, unchanged=count - writer.created - writer.updated
+        )
 
     def after_write(self, writer: TableWriter, ctx: Context) -> None:
         if self.table_name in REFERENCED:
@@ -286,7 +318,9 @@ class PipelinesLoader(Loader):
         ctx.folder_pipeline_names.setdefault(pipeline, values["name"] or pipeline)
         ctx.folder_stages.setdefault(pipeline, {})[stage] = (values["stage_name"], values["position"], bool(values["won"]))
 
-    def load(self, rows: Iterator[dict[str, Any]], *, ctx: Context, progress: Callable[[int], None]) -> TableCounts:
+    def load(
+        self, rows: Iterator[dict[str, Any]], *, ctx: Context, size_bytes: int, progress: Callable[[int], None]
+    ) -> TableCounts:
         counts = TableCounts()
         desired: dict[str, dict[str, tuple[str, int, bool]]] = {}
         names: dict[str, str] = {}
@@ -535,6 +569,7 @@ class OpportunitiesLoader(Loader):
 
     def row(self, values: dict[str, Any], ctx: Context) -> tuple[Any, ...]:
         pipeline = values["pipeline"]
+        ctx.opp_pipeline[values["opportunity_id"]] = pipeline
         return (
             values["opportunity_id"],
             ctx.ref("accounts", values["account_id"]),
@@ -621,7 +656,7 @@ class StageHistoryLoader(Loader):
         opportunity = values["opportunity_id"]
         pipeline = ctx.pipeline_of_opportunity(opportunity)
         if pipeline is None:
-            raise InputChangedError(f"stage_history: {opportunity}")
+            raise UnwritableRowError(f"stage_history: {opportunity}")
         return (
             ctx.ref("opportunities", opportunity),
             ctx.stage_pk(pipeline, values["stage"]),
@@ -670,7 +705,7 @@ class ActivitiesLoader(Loader):
         return (
             row,
             ctx.ref("users", values["owner_id"]),
-            ctx.ref("accounts", values["account_id"]),
+            ctx.evidence_account(values["account_id"], seen_at=values["occurred_at"]),
             ctx.evidence_ref("opportunities", values["opportunity_id"], row=row, column="opportunity_id"),
             ctx.evidence_ref("leads", values["lead_id"], row=row, column="lead_id"),
             values["kind"],
@@ -685,6 +720,7 @@ class ActivitiesLoader(Loader):
     def after_write(self, writer: TableWriter, ctx: Context) -> None:
         unresolved_sync(model=self.model, table=self.table_name, pending=ctx.unresolved, ctx=ctx)
         ctx.unresolved = []
+        ctx.placeholders_settle()
 
 
 class TouchEventsLoader(Loader):
@@ -707,7 +743,7 @@ class TouchEventsLoader(Loader):
             row,
             values["tracked_item_id"],
             _text(values["document"]),
-            ctx.ref("accounts", values["account_id"]),
+            ctx.evidence_account(values["account_id"], seen_at=values["occurred_at"]),
             ctx.evidence_ref("contacts", values["contact_id"], row=row, column="contact_id"),
             ctx.evidence_ref("opportunities", values["opportunity_id"], row=row, column="opportunity_id"),
             values["kind"],
@@ -717,6 +753,7 @@ class TouchEventsLoader(Loader):
     def after_write(self, writer: TableWriter, ctx: Context) -> None:
         unresolved_sync(model=self.model, table=self.table_name, pending=ctx.unresolved, ctx=ctx)
         ctx.unresolved = []
+        ctx.placeholders_settle()
 
 
 class InvoicesLoader(Loader):
@@ -913,7 +950,7 @@ def _check_table(loader: Loader, source: TableSource, *, ctx: Context, progress:
         ]
         repeated_id, repeated_row = _("编号重复"), _("同一记录重复出现")
         progress_label = _("检查 %(file)s") % {"file": label}
-        check, check_dangling, remember = loader.check, loader.check_dangling, loader.remember
+        check, remember = loader.check, loader.remember
         count = 0
         for line, values, ok in _parsed_rows(rows, layout, report):
             count += 1
@@ -939,7 +976,6 @@ def _check_table(loader: Loader, source: TableSource, *, ctx: Context, progress:
                             repeated_row,
                         )
                     composite.add(key)
-            dangling: set[str] | None = None
             for name, ref, in_folder, in_db, lenient, reason in refs:
                 value = values[name]
                 if value is None or value is INVALID or value in in_folder or value in in_db:
@@ -947,14 +983,11 @@ def _check_table(loader: Loader, source: TableSource, *, ctx: Context, progress:
                 if ref == table.name:
                     self_refs.append((line, name, value))
                 elif lenient:
-                    dangling = (dangling or set()) | {name}
                     report.warning(label, line, name, value, reason)
                 else:
                     report.error(label, line, name, value, reason)
             if ok:
                 check(values, file=label, line=line, ctx=ctx)
-                if dangling:
-                    check_dangling(values, dangling, file=label, line=line, ctx=ctx)
             remember(values, line=line, ctx=ctx)
         for line, name, value in self_refs:
             if not ctx.known(table.name, value):
@@ -968,27 +1001,110 @@ def _check_table(loader: Loader, source: TableSource, *, ctx: Context, progress:
         return None
 
 
-def _load_table(loader: Loader, source: TableSource, layout: Layout, *, ctx: Context, progress: Progress) -> None:
-    scratch = ImportReport()
+def _load_table(loader: Loader, source: TableSource, *, ctx: Context, progress: Progress) -> TableCounts:
+    """The writing pass over one file. It trusts the checking pass; a row it cannot store ends the import."""
     label = _("写入 %(file)s") % {"file": source.label}
+    header, rows = _rows_after_header(source)
+    if header is None:
+        raise UnwritableRowError(source.label)
+    layout = _layout(loader.table, header, source=source, ctx=ctx)
+    if ctx.report.errors:
+        raise UnwritableRowError(source.label)
 
     def values() -> Iterator[dict[str, Any]]:
-        _header, rows = _rows_after_header(source)
-        for _line, parsed, _ok in _parsed_rows(rows, layout, scratch):
-            if scratch.errors:
-                raise InputChangedError(source.label)
+        for _line, parsed, _ok in _parsed_rows(rows, layout, ctx.report):
+            if ctx.report.errors:
+                raise UnwritableRowError(source.label)
             yield parsed
 
-    counts = loader.load(values(), ctx=ctx, progress=lambda n: progress.advance(n, label=label))
-    checked = ctx.report.tables[loader.table_name]
-    counts.rows = checked.rows
-    if loader.table_name != "pipelines":
-        counts.unchanged = counts.rows - counts.created - counts.updated
-    ctx.report.tables[loader.table_name] = counts
+    return loader.load(values(), ctx=ctx, size_bytes=source.size_bytes, progress=lambda n: progress.advance(n, label=label))
 
 
 def _estimate_rows(bundle: Bundle) -> int:
     return sum(max(s.size_bytes // 120, 1) for s in bundle.tables.values())
+
+
+def _loaders(bundle: Bundle) -> list[Loader]:
+    return [cls() for cls in LOADERS if cls.table_name in bundle.tables]
+
+
+def _check_all(*, bundle: Bundle, shift_days: int, progress_stream: Stream | None) -> ImportReport:
+    """Pass 1: every row of every file parsed and checked, keeping only ids. Writes nothing."""
+    report = ImportReport(source=bundle.label, ignored=list(bundle.ignored))
+    for label, line, reason in bundle.problems:
+        report.error(label, line, "", "", reason)
+    ctx = Context(report=report, now=clock_now(), shift_days=shift_days, pipelines_in_folder="pipelines" in bundle.tables)
+    progress = Progress(stream=progress_stream, total=_estimate_rows(bundle))
+    for loader in _loaders(bundle):
+        _check_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
+    return report
+
+
+def _write_all(*, bundle: Bundle, shift_days: int, now: datetime, progress_stream: Stream | None) -> dict[str, TableCounts]:
+    """Pass 2: every file written in dependency order. Must run inside the import's transaction."""
+    ctx = Context(report=ImportReport(), now=now, shift_days=shift_days, pipelines_in_folder="pipelines" in bundle.tables)
+    progress = Progress(stream=progress_stream, total=_estimate_rows(bundle))
+    counts = {}
+    for loader in _loaders(bundle):
+        counts[loader.table_name] = _load_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
+    progress.finish(_("写入完成"))
+    return counts
+
+
+def _record(
+    report: ImportReport,
+    counts: dict[str, TableCounts],
+    *,
+    bundle: Bundle,
+    dry_run: bool,
+    actor: User | None,
+    kind: str,
+    run: ImportRun | None,
+    started: datetime,
+) -> None:
+    """Put the written counts into the report and record the load; inside the import's transaction."""
+    report.tables.update(counts)
+    report.written = report.changed > 0 and not dry_run
+    if dry_run:
+        transaction.set_rollback(True)
+    elif run is not None:
+        # An upload confirmed in the UI: its pending run becomes the record of the load, changed or not.
+        run.status, run.finished_at = ImportRun.Status.DONE, clock_now()
+        run.rows, run.report = sum(c.rows for c in report.tables.values()), report_for_storage(report)
+        run.save(update_fields=["status", "finished_at", "rows", "report"])
+    elif report.written:
+        ImportRun.objects.create(
+            kind=kind,
+            status=ImportRun.Status.DONE,
+            source_name=bundle.label[:255],
+            created_by=actor,
+            started_at=started,
+            finished_at=clock_now(),
+            rows=sum(c.rows for c in report.tables.values()),
+            report=report_for_storage(report),
+        )
+
+
+# Below this much CSV a second process saves less than it costs to start.
+PARALLEL_MIN_BYTES = 20_000_000
+
+
+def parallel_worthwhile(bundle: Bundle) -> bool:
+    return sum(s.size_bytes for s in bundle.tables.values()) >= PARALLEL_MIN_BYTES and parallel_possible(bundle)
+
+
+def parallel_possible(bundle: Bundle) -> bool:
+    """Whether the checking pass may run in a second process beside the writing one.
+
+    Not inside a caller's transaction (the checker, on its own connection, would not see that transaction's
+    rows), not for a ZIP (both processes would read through one shared file handle), and only with two cores.
+    """
+    return (
+        not connection.in_atomic_block
+        and not isinstance(bundle, ZipBundle)
+        and (os.cpu_count() or 1) >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 def interchange_import(
@@ -1000,77 +1116,89 @@ def interchange_import(
     progress_stream: Stream | None = None,
     kind: str = "folder",
     run: ImportRun | None = None,
+    parallel: bool = False,
 ) -> ImportReport:
-    """Check every row of `bundle`, then (when nothing is wrong) write it all in one transaction.
+    """Check every row of `bundle`; when nothing is wrong, write it all in one transaction.
 
     Returns the report: every problem row, and per table how many rows were created, updated or left as they
     were. With `dry_run` the writes happen and are rolled back, so the counts are exact and nothing stays.
+
+    `parallel` (big folders, see `parallel_possible`): the check runs in a second process while this one writes
+    inside the still-open transaction, which commits only when the check found no error. Either way nothing is
+    written unless every row passed: the transaction, not the order of the work, guarantees it.
     """
-    report = ImportReport(source=bundle.label, ignored=list(bundle.ignored), dry_run=dry_run)
-    for label, line, reason in bundle.problems:
-        report.error(label, line, "", "", reason)
-    ctx = Context(report=report, now=clock_now(), shift_days=shift_days, pipelines_in_folder="pipelines" in bundle.tables)
-    progress = Progress(stream=progress_stream, total=2 * _estimate_rows(bundle))
-    loaders = [cls() for cls in LOADERS if cls.table_name in bundle.tables]
-    layouts: dict[str, Layout | None] = {}
-    for loader in loaders:
-        layouts[loader.table_name] = _check_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
+    started = clock_now()
+    if parallel and parallel_possible(bundle):
+        return _import_parallel(
+            bundle=bundle,
+            dry_run=dry_run,
+            shift_days=shift_days,
+            actor=actor,
+            progress_stream=progress_stream,
+            kind=kind,
+            run=run,
+        )
+    report = _check_all(bundle=bundle, shift_days=shift_days, progress_stream=progress_stream)
+    report.dry_run = dry_run
     if report.errors:
         return report
-    started = clock_now()
     with transaction.atomic():
-        for loader in loaders:
-            if loader.table_name == "opportunities":
-                _default_pipelines_create(ctx)
-            if loader.table_name in EVIDENCE_TABLES:
-                placeholder_accounts_create(ctx)
-            layout = layouts[loader.table_name]
-            if layout is None:  # only when checking reported an error, and then nothing is written
-                raise InputChangedError(loader.table_name)
-            _load_table(loader, bundle.tables[loader.table_name], layout, ctx=ctx, progress=progress)
-        if "opportunities" not in bundle.tables:
-            _default_pipelines_create(ctx)
-        progress.finish(_("完成"))
-        report.written = report.changed > 0
-        if dry_run:
-            transaction.set_rollback(True)
-            report.written = False
-        elif run is not None:
-            # An upload confirmed in the UI: its pending run becomes the record of the load, changed or not.
-            run.status, run.finished_at = ImportRun.Status.DONE, clock_now()
-            run.rows, run.report = sum(c.rows for c in report.tables.values()), report_for_storage(report)
-            run.save(update_fields=["status", "finished_at", "rows", "report"])
-        elif report.written:
-            ImportRun.objects.create(
-                kind=kind,
-                status=ImportRun.Status.DONE,
-                source_name=bundle.label[:255],
-                created_by=actor,
-                started_at=started,
-                finished_at=clock_now(),
-                rows=sum(c.rows for c in report.tables.values()),
-                report=report_for_storage(report),
-            )
+        counts = _write_all(bundle=bundle, shift_days=shift_days, now=started, progress_stream=progress_stream)
+        _record(report, counts, bundle=bundle, dry_run=dry_run, actor=actor, kind=kind, run=run, started=started)
     return report
 
 
-def placeholder_accounts_create(ctx: Context) -> None:
-    """Accounts that evidence rows name and nobody has: created once, marked, never exported as accounts."""
-    wanted = ctx.placeholder_accounts
-    if not wanted:
-        return
-    stored = set(Account.objects.filter(external_id__in=list(wanted)).values_list("external_id", flat=True))
-    new = [
-        Account(external_id=external_id, name=_("未知客户 %(id)s") % {"id": external_id}, created_at=first_seen)
-        for external_id, first_seen in sorted(wanted.items())
-        if external_id not in stored
-    ]
-    if new:
-        Account.objects.bulk_create(new)
-        created = Account.objects.filter(external_id__in=[a.external_id for a in new]).values_list("pk", flat=True)
-        PlaceholderAccount.objects.bulk_create(PlaceholderAccount(account_id=pk) for pk in created)
-        ctx.forget_pks("accounts")
-    ctx.placeholder_accounts = {}
+def _checker_main(bundle: Bundle, shift_days: int, progress_stream: Stream | None, sender: Connection) -> None:
+    """The checking pass in its own process; sends back the report (or the traceback of a crash)."""
+    try:
+        sender.send(_check_all(bundle=bundle, shift_days=shift_days, progress_stream=progress_stream))
+    except BaseException:  # noqa: BLE001 - whatever happened must reach the parent, which decides
+        sender.send(traceback.format_exc())
+    finally:
+        sender.close()
+        connections.close_all()
+
+
+def _import_parallel(
+    *,
+    bundle: Bundle,
+    dry_run: bool,
+    shift_days: int,
+    actor: User | None,
+    progress_stream: Stream | None,
+    kind: str,
+    run: ImportRun | None,
+) -> ImportReport:
+    started = clock_now()
+    connections.close_all()  # the checker opens its own connection; a forked one would be shared
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    checker = context.Process(target=_checker_main, args=(bundle, shift_days, progress_stream, sender), daemon=True)
+    checker.start()
+    sender.close()
+    failure: Exception | None = None
+    try:
+        with transaction.atomic():
+            try:
+                counts = _write_all(bundle=bundle, shift_days=shift_days, now=started, progress_stream=progress_stream)
+            except Exception as exc:  # noqa: BLE001 - bad input fails here too; the checker tells which it was
+                failure = exc
+                transaction.set_rollback(True)
+            verdict = receiver.recv()
+            if isinstance(verdict, str):
+                raise RuntimeError(f"the checking process crashed:\n{verdict}")
+            report: ImportReport = verdict
+            report.dry_run = dry_run
+            if report.errors:
+                transaction.set_rollback(True)
+            elif failure is not None:
+                raise failure
+            else:
+                _record(report, counts, bundle=bundle, dry_run=dry_run, actor=actor, kind=kind, run=run, started=started)
+    finally:
+        receiver.close()
+        checker.join(timeout=60)
+    return report
 
 
 def unresolved_sync(*, model: type[models.Model], table: str, pending: list[tuple[str, str, str]], ctx: Context) -> None:
@@ -1103,18 +1231,6 @@ def unresolved_sync(*, model: type[models.Model], table: str, pending: list[tupl
         stale = [pk for (o, _c), pk in leftover.items() if objects.get(o) in ctx.folder_ids[table] or o not in objects]
         if stale:
             UnresolvedReference.objects.filter(pk__in=stale).delete()
-
-
-def _default_pipelines_create(ctx: Context) -> None:
-    for key in sorted(ctx.default_pipelines):
-        if not Pipeline.objects.filter(external_id=key).exists():
-            pipeline_set(
-                key=key,
-                name=key,
-                stages={k: (n, i, w) for i, (k, n, w) in enumerate(DEFAULT_STAGES, start=1)},
-                counts=TableCounts(),
-            )
-    ctx.default_pipelines.clear()
 
 
 STORED_PROBLEMS = 1000

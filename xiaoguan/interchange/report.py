@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 ERROR = "error"
+TEXT_WARNINGS = 1000
 WARNING = "warning"
 
 
@@ -115,5 +116,11 @@ class ImportReport:
             if len(problems) > 20:
                 for (file, reason), count in by_reason.most_common():
                     lines.append(_("  %(file)s：%(reason)s × %(count)d") % {"file": file, "reason": reason, "count": count})
-            lines.extend(f"  {p.as_text()}" for p in problems)
+            # Every error is listed; warnings up to a screenful of screens (the JSON report has each of them).
+            shown = problems if problems is self.errors else problems[:TEXT_WARNINGS]
+            lines.extend(f"  {p.as_text()}" for p in shown)
+            if len(shown) < len(problems):
+                lines.append(
+                    _("  …另有 %(more)d 条警告，完整列表见 --report 生成的 JSON 报告") % {"more": len(problems) - len(shown)}
+                )
         return "\n".join(lines)

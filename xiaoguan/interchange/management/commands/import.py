@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from xiaoguan.core.commands import AsOfCommand, input_problem
-from xiaoguan.interchange.importer import interchange_import
+from xiaoguan.interchange.importer import interchange_import, parallel_worthwhile
 from xiaoguan.interchange.sources import folder_bundle, folder_locate
 
 
@@ -24,6 +24,13 @@ class Command(AsOfCommand):
         parser.add_argument("folder", help="含 accounts.csv、users.csv 等文件的文件夹")
         parser.add_argument("--report", metavar="FILE.json", help="同时把报告写成 JSON 文件")
         parser.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            choices=(1, 2),
+            default=None,
+            help="2 = 检查与写入在两个进程中同时进行（有错误时整体回滚），1 = 先检查完再写入；默认大文件夹用 2",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["folder"])
@@ -34,7 +41,10 @@ class Command(AsOfCommand):
         if not bundle.tables and not bundle.problems:
             raise CommandError(f"{folder} 中没有可导入的文件（如 users.csv、accounts.csv）", returncode=2)
         verbose = options["verbosity"] >= 1
-        report = interchange_import(bundle=bundle, dry_run=options["dry_run"], progress_stream=self.stderr if verbose else None)
+        parallel = options["jobs"] == 2 or (options["jobs"] is None and parallel_worthwhile(bundle))
+        report = interchange_import(
+            bundle=bundle, dry_run=options["dry_run"], progress_stream=self.stderr if verbose else None, parallel=parallel
+        )
         if options["report"]:
             Path(options["report"]).write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         if verbose or report.errors:
