@@ -44,7 +44,7 @@ def page_build[M: Model](*, request: HttpRequest, queryset: QuerySet[M], params:
     if params.offset == 0 and not has_next:
         count = len(rows)  # the whole result is on this page: no query needed
     else:
-        count = queryset.order_by()[: COUNT_CAP + 1].count()
+        count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
     capped = count > COUNT_CAP
     next_url = None
     if has_next:
