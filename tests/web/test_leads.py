@@ -29,6 +29,11 @@ def test_inbox_filters_by_status_source_and_search(org, login):  # type: ignore[
     assert names(status="assigned") == {"东方电气", "南方航空"}
     assert names(status="assigned", source="wecom") == {"东方电气"}
     assert names(q="矿业") == {"西部矿业"}
+    # a converted lead leaves the working inbox, and "all" brings it back
+    LeadFactory(owner=org.rep, company="北方重工", status=Lead.Status.CONVERTED)
+    assert "北方重工" not in client.get("/leads/").content.decode()
+    assert "北方重工" in client.get("/leads/", {"status": "all"}).content.decode()
+    assert "北方重工" in client.get("/leads/", {"status": "converted"}).content.decode()
     # an unknown filter value is ignored rather than failing
     assert client.get("/leads/", {"status": "nonsense"}).status_code == 200
 

@@ -81,7 +81,7 @@ def test_account_page_shows_contacts_deals_timeline_touches_invoices_and_history
         assert text in html, text
 
 
-def test_account_timeline_shows_the_50_newest_and_loads_more(org, login, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_account_timeline_shows_the_25_newest_and_loads_more(org, login, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
     from tests.factories.sales import T0
 
     account = AccountFactory(owner=org.rep)
@@ -90,9 +90,11 @@ def test_account_timeline_shows_the_50_newest_and_loads_more(org, login, django_
     client = login(org.rep)
     with django_assert_max_num_queries(25):
         html = client.get(f"/customers/{account.external_id}/").content.decode()
-    assert "第59次跟进" in html and "第10次跟进" in html and "第09次跟进" not in html and "更早的记录" in html
-    more = client.get(f"/customers/{account.external_id}/timeline/", {"offset": "50"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "第09次跟进" in more and "第00次跟进" in more and "第10次跟进" not in more and "更早的记录" not in more
+    assert "第59次跟进" in html and "第35次跟进" in html and "第34次跟进" not in html and "更早的记录" in html
+    more = client.get(f"/customers/{account.external_id}/timeline/", {"offset": "25"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "第34次跟进" in more and "第10次跟进" in more and "第09次跟进" not in more and "offset=50" in more
+    last = client.get(f"/customers/{account.external_id}/timeline/", {"offset": "50"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "第09次跟进" in last and "第00次跟进" in last and "更早的记录" not in last
 
 
 def test_a_contact_without_a_name_is_refused_and_nothing_is_saved(org, login):  # type: ignore[no-untyped-def]

@@ -133,3 +133,17 @@ def test_exports_follow_the_list_filters(org, login):  # type: ignore[no-untyped
     assert names == ["甲级客户"]
     assert _sheet_rows(client.get("/export/opportunities.xlsx"))[1:] == []
     assert client.get("/export/users.xlsx").status_code == 404
+
+
+def test_timeline_does_not_name_a_colleagues_deal_on_my_account(org, login):  # type: ignore[no-untyped-def]
+    # given my account with a colleague's deal on it, and their activity on that deal
+    from tests.factories.sales import ActivityFactory
+
+    account = AccountFactory(owner=org.rep)
+    theirs = OpportunityFactory(account=account, owner=org.rep2, name="同事的秘密商机")
+    ActivityFactory(owner=org.rep2, account=account, opportunity=theirs, content="同事的跟进")
+    # when I open my account
+    html = login(org.rep).get(f"/customers/{account.external_id}/").content.decode()
+    # then I see the activity on my account, but not the deal's name or link
+    assert "同事的跟进" in html
+    assert "同事的秘密商机" not in html and theirs.external_id not in html

@@ -72,15 +72,20 @@ class InviteForm(forms.Form):
         self.fields["manager"].queryset = managers  # type: ignore[attr-defined]
 
 
+def _person_label(obj: Any) -> str:
+    """"李娜 · 华东大区", with the role when it is not a sales rep: enough to tell namesakes apart."""
+    parts = [obj.name, *([str(obj.team)] if obj.team_id else []), *([obj.get_role_display()] if obj.role != Role.REP else [])]
+    return " · ".join(parts)
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        team = f" · {obj.team}" if obj.team_id else ""
-        return f"{obj.name}（{obj.get_role_display()}{team}）"
+        return _person_label(obj)
 
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return UserChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
+        return _person_label(obj)
 
 
 class HandoverForm(forms.Form):
@@ -110,7 +115,11 @@ class HandoverForm(forms.Form):
 
 class LeadFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank_first(Lead.Status.choices, _("全部状态")))
+    ALL = "all"
+    # No status means the working inbox: the leads still open. "all" includes disqualified and converted ones.
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("未关闭的线索")), (ALL, _("全部状态")), *Lead.Status.choices]
+    )
     source = forms.ChoiceField(label=_("来源"), required=False, choices=_blank_first(Lead.Source.choices, _("全部来源")))
 
 

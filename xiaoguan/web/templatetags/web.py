@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
+from django.db.models import Model
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -58,8 +59,9 @@ def phone_shown(context: template.Context, phone: str, owner_id: int | None) -> 
 
 
 @lru_cache(maxsize=256)
-def _choice_labels(model: type, field: str, language: str) -> dict[Any, str]:
-    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+def _choice_labels(model: type[Model], field: str, language: str) -> dict[Any, str]:
+    choices = getattr(model._meta.get_field(field), "flatchoices", None) or []
+    return {value: str(label) for value, label in choices}
 
 
 @register.filter

@@ -32,8 +32,9 @@ from xiaoguan.web.views.common import (
     works_sales,
 )
 
-TIMELINE_PAGE = 50
+TIMELINE_PAGE = 25
 TIMELINE_MAX_OFFSET = 10_000
+TOUCHES_SHOWN = 15
 
 
 def account_filters(request: AuthedRequest) -> tuple[AccountFilterForm, dict[str, str]]:
@@ -64,14 +65,22 @@ def account_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/accounts/list.html", context)
 
 
-def _timeline(request: AuthedRequest, account: Account, offset: int) -> dict[str, Any]:
+def _timeline(request: AuthedRequest, account: Account, offset: int, opportunity_ids: set[int] | None = None) -> dict[str, Any]:
+    """One page of the account's activities. A deal is named only when the viewer may open it: a colleague's deal on
+    the same account stays unnamed (its page would be a 404 anyway)."""
     rows = list(
         activity_list_visible_to(user=request.user)
         .filter(account=account)
         .select_related("opportunity")
         .order_by("-occurred_at", "-pk")[offset : offset + TIMELINE_PAGE + 1]
     )
-    return {"activities": rows[:TIMELINE_PAGE], "next_offset": offset + TIMELINE_PAGE if len(rows) > TIMELINE_PAGE else None}
+    if opportunity_ids is None:
+        opportunity_ids = set(opportunity_list_visible_to(user=request.user).filter(account=account).values_list("pk", flat=True))
+    return {
+        "activities": rows[:TIMELINE_PAGE],
+        "next_offset": offset + TIMELINE_PAGE if len(rows) > TIMELINE_PAGE else None,
+        "visible_opportunity_ids": opportunity_ids,
+    }
 
 
 def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> dict[str, Any]:
@@ -89,8 +98,8 @@ def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> 
         **extra,
     }
     if sales:
-        context.update(_timeline(request, account, 0))
-        context["touch_events"] = list(touch_event_list_visible_to(user=user).filter(account=account).order_by("-occurred_at", "-pk")[:20])
+        context.update(_timeline(request, account, 0, opportunity_ids={o.pk for o in context["opportunities"]}))
+        context["touch_events"] = list(touch_event_list_visible_to(user=user).filter(account=account).order_by("-occurred_at", "-pk")[:TOUCHES_SHOWN])
     return context
 
 

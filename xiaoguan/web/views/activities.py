@@ -30,7 +30,7 @@ from xiaoguan.web.forms import DATETIME_LOCAL, LOCATED_KINDS, ActivityForm
 from xiaoguan.web.views.common import AuthedRequest, forbidden, render_form_error, works_sales
 
 CHOICES_PER_KIND = 8
-RECENT_ACCOUNTS = 8
+RECENT_ACCOUNTS = 5
 
 
 @dataclass(frozen=True)

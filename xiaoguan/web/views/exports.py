@@ -19,7 +19,6 @@ from xiaoguan.core.clock import clock_today
 from xiaoguan.customers.models import Account
 from xiaoguan.interchange.xlsx import spreadsheet_safe
 from xiaoguan.leads.models import Lead
-from xiaoguan.leads.selectors import lead_search
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.opportunities.selectors import opportunity_search
 from xiaoguan.org.selectors import user_list_visible_to
@@ -27,7 +26,7 @@ from xiaoguan.org.visibility import phone_for
 from xiaoguan.web.forms import BoardFilterForm
 from xiaoguan.web.views.accounts import account_filtered, account_filters
 from xiaoguan.web.views.common import AuthedRequest
-from xiaoguan.web.views.leads import lead_filters
+from xiaoguan.web.views.leads import lead_filters, lead_inbox
 
 # A spreadsheet is for a person to read; beyond this the interchange export (`xiaoguan export`) is the tool.
 EXPORT_MAX_ROWS = 20_000
@@ -45,7 +44,7 @@ def _cell(value: Any) -> Any:
 def _lead_rows(request: AuthedRequest) -> tuple[list[str], Iterator[list[Any]]]:
     user = request.user
     _form, f = lead_filters(request)
-    leads = lead_search(user=user, query=f["q"], status=f["status"], source=f["source"])
+    leads = lead_inbox(request, f)
     header = [_("编号"), _("姓名"), _("公司"), _("手机"), _("邮箱"), _("来源"), _("状态"), _("行业"), _("城市"), _("预算"), _("负责人"), _("创建时间")]
     rows = (
         [

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -43,13 +44,21 @@ def lead_filters(request: AuthedRequest) -> tuple[LeadFilterForm, dict[str, str]
     return form, {key: data.get(key) or "" for key in ("q", "status", "source")}
 
 
+def lead_inbox(request: AuthedRequest, filters: dict[str, str]) -> QuerySet[Lead]:
+    """The user's visible leads under the inbox filters (open ones unless a status or "all" is chosen)."""
+    status = filters["status"]
+    leads = lead_search(
+        user=request.user, query=filters["q"], status="" if status == LeadFilterForm.ALL else status, source=filters["source"]
+    )
+    return leads.exclude(status__in=Lead.CLOSED_STATUSES) if not status else leads
+
+
 @login_required
 def lead_list(request: AuthedRequest) -> HttpResponse:
     form, filters = lead_filters(request)
-    leads = lead_search(user=request.user, query=filters["q"], status=filters["status"], source=filters["source"])
     context = {
         "form": form,
-        "window": page_window(leads, number=page_number(request)),
+        "window": page_window(lead_inbox(request, filters), number=page_number(request)),
         "filtered": any(filters.values()),
         "query": querystring_without_page(request),
         "can_create": works_sales(request.user),

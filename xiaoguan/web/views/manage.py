@@ -46,7 +46,7 @@ def handover(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not is_admin(user):
         return forbidden(request)
-    people = user_list_visible_to(user=user).filter(role__in=OWNER_ROLES).order_by("-is_active", "name")
+    people = user_list_visible_to(user=user).filter(role__in=OWNER_ROLES).order_by("-is_active", "team__path", "name")
     form = HandoverForm(request.POST or None, users=people)
     context: dict[str, Any] = {"form": form}
     if request.method == "POST" and form.is_valid():

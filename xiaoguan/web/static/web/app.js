@@ -54,6 +54,27 @@
     window.htmx.ajax("POST", card.dataset.moveUrl, { target: "#board", swap: "outerHTML", values: values });
   });
 
+  // ---- A refused or failed HTMX request (403, 404, 500, no network): say so instead of doing nothing. ----
+  function toast(text) {
+    var box = document.createElement("div");
+    box.className = "toast";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    document.body.appendChild(box);
+    setTimeout(function () { box.remove(); }, 5000);
+  }
+  ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      var status = e.detail && e.detail.xhr ? e.detail.xhr.status : 0;
+      toast(document.body.dataset.errorMessage + (status ? " (" + status + ")" : ""));
+      // A dropped card was moved at once; when the server refused, redraw the board as it really is.
+      var target = e.detail && e.detail.target;
+      if (target && target.id === "board") {
+        window.htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#board", swap: "outerHTML" });
+      }
+    });
+  });
+
   // ---- Charts: <div data-chart="ID" data-kind="bar|hbar"> reads {labels, values, name} from <script id="ID">. ----
   function drawCharts(root) {
     if (!window.echarts) return;
