@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files: /api/docs works offline
     "xiaoguan.core",
     "xiaoguan.org",
     "xiaoguan.customers",

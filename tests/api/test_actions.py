@@ -246,3 +246,19 @@ def test_pipelines_list_their_stages(org: Org, api: Api) -> None:
     assert [p["id"] for p in pipelines] == ["standard"]
     assert [s["key"] for s in standard["stages"]][:2] == ["lead_confirmed", "needs_diagnosed"]
     assert [s["key"] for s in standard["stages"] if s["won"]] == ["contract_signed"]
+
+
+
+def test_patching_a_deal_changes_only_what_is_sent_and_keeps_history(org: Org, api: Api, now: Any) -> None:
+    # given a rep's open deal
+    opp = OpportunityFactory(account=AccountFactory(owner=org.rep))
+    # when the rep changes its amount
+    response = patch(api(org.rep), f"/api/opportunities/{opp.external_id}", {"amount": 320000.5})
+    # then the amount changed, the stage did not, history has it, and a negative amount is refused
+    assert response.status_code == 200, response.content
+    assert response.json()["amount"] == 320000.5 and response.json()["stage"] == "lead_confirmed"
+    assert HistoryEntry.objects.filter(object_id=opp.pk, action="updated").count() == 1
+    refused = patch(api(org.rep), f"/api/opportunities/{opp.external_id}", {"amount": -1})
+    assert refused.status_code == 422
+    opp.refresh_from_db()
+    assert str(opp.amount) == "320000.50"

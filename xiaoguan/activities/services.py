@@ -79,7 +79,7 @@ def _plan_follow_up(*, by: User, now: datetime, due_at: datetime, account: Accou
             record.save(update_fields=["next_follow_up_at", "updated_at"])
     subject = opportunity or account or lead
     Task.objects.create(
-        owner=by, title=_("跟进 %(subject)s") % {"subject": subject}, due_at=due_at, source=Task.Source.FOLLOW_UP,
+        owner=by, title=(_("跟进 %(subject)s") % {"subject": subject})[:200], due_at=due_at, source=Task.Source.FOLLOW_UP,
         created_at=now, account=account, opportunity=opportunity, lead=lead,
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
-from xiaoguan.core.history import history_record
+from xiaoguan.core.history import history_changes, history_record
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.customers.models import Account
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
@@ -53,11 +54,33 @@ def opportunity_create(
         raise InvalidStateError(_("该销售流程还没有阶段"))
     opportunity = Opportunity.objects.create(
         account=account, owner=owner, pipeline=pipeline, stage=first, product_line=product_line,
-        name=name.strip() or f"{account.name}-{product_line}".rstrip("-"), amount=amount,
+        name=(name.strip() or f"{account.name}-{product_line}".rstrip("-"))[:200], amount=amount,
         expected_close=expected_close, created_at=now,
     )
     _enter_stage(opportunity=opportunity, stage=first, by=by, now=now)
     history_record(subject=opportunity, actor=by, action=HistoryEntry.Action.CREATED, at=now)
+    return opportunity
+
+
+OPPORTUNITY_EDITABLE = frozenset({"name", "product_line", "amount", "expected_close", "next_follow_up_at"})
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, by: User, now: datetime, values: dict[str, Any]) -> Opportunity:
+    """Change a deal's editable fields; stage and status change only through their own actions."""
+    if not can_change(user=by, owner=opportunity.owner):
+        raise NotAllowedError()
+    unknown = set(values) - OPPORTUNITY_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    amount = values.get("amount")
+    if amount is not None and amount < 0:
+        raise ValidationFailedError(field_errors={"amount": [_("金额不能为负数")]})
+    changes = history_changes(instance=opportunity, values=values)
+    if changes:
+        opportunity.full_clean()
+        opportunity.save()
+        history_record(subject=opportunity, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
     return opportunity
 
 

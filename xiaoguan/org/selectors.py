@@ -8,6 +8,12 @@ from xiaoguan.org.models import Role, Team, User
 from xiaoguan.org.visibility import SEE_ALL_ROLES
 
 
+def team_list_visible_to(*, user: User) -> QuerySet[Team]:
+    """The team tree is the company's org chart: every active user may read it (records stay behind their own rules)."""
+    teams = Team.objects.select_related("parent").order_by("path")
+    return teams if user.is_active else teams.none()
+
+
 def team_subtree(*, team: Team) -> QuerySet[Team]:
     return Team.objects.filter(path__startswith=team.path)
 

@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 from xiaoguan.api.auth import viewer
 from xiaoguan.api.errors import with_errors
 from xiaoguan.api.pagination import PageParams, page_build
-from xiaoguan.api.refs import References, visible_or_404
+from xiaoguan.api.refs import References, plain_values, visible_or_404
 from xiaoguan.api.schemas.common import ExternalId
 from xiaoguan.api.schemas.opportunities import (
     CloseLostIn,
@@ -19,6 +19,7 @@ from xiaoguan.api.schemas.opportunities import (
     OpportunityIn,
     OpportunityOut,
     OpportunityPage,
+    OpportunityPatch,
     PipelineOut,
     StageHistoryOut,
 )
@@ -31,6 +32,7 @@ from xiaoguan.opportunities.services import (
     opportunity_create,
     opportunity_move_stage,
     opportunity_reopen,
+    opportunity_update,
 )
 from xiaoguan.org.models import User
 
@@ -85,6 +87,14 @@ def opportunities_create(request: HttpRequest, payload: OpportunityIn) -> Any:
         product_line=payload.product_line, amount=payload.amount, expected_close=payload.expected_close,
     )
     return Status(201, OpportunityOut.of(opportunity))
+
+
+@router.patch("/{opportunity_id}", response=with_errors({200: OpportunityOut}), summary="修改商机")
+def opportunities_update(request: HttpRequest, opportunity_id: ExternalId, payload: OpportunityPatch) -> Any:
+    user = viewer(request)
+    opportunity = _opportunity(user, opportunity_id)
+    values = plain_values(payload.model_dump(exclude_unset=True))
+    return OpportunityOut.of(opportunity_update(opportunity=opportunity, by=user, now=clock_now(), values=values))
 
 
 @router.post("/{opportunity_id}/move-stage", response=with_errors({200: OpportunityOut}), summary="推进/回退阶段")

@@ -16,8 +16,7 @@ from xiaoguan.api.refs import visible_or_404
 from xiaoguan.api.schemas.common import ExternalId, IdFilter, Query200, QueryBool
 from xiaoguan.api.schemas.enums import RoleEnum, TeamKind
 from xiaoguan.api.schemas.org import MeOut, TeamOut, TeamPage, UserOut, UserPage
-from xiaoguan.org.models import Team
-from xiaoguan.org.selectors import user_list_visible_to
+from xiaoguan.org.selectors import team_list_visible_to, user_list_visible_to
 
 router = Router(tags=["org 组织"])
 
@@ -34,9 +33,8 @@ class TeamFilters(Schema):
     parent_id: IdFilter = ""
 
 
-def _teams() -> Any:
-    # The team tree is not confidential (every user sees the org chart); there is no per-user rule to apply.
-    return Team.objects.select_related("parent")
+def _teams(request: HttpRequest) -> Any:
+    return team_list_visible_to(user=viewer(request))
 
 
 @router.get("/me", response=with_errors({200: MeOut}), summary="当前用户")
@@ -47,8 +45,7 @@ def me(request: HttpRequest) -> Any:
 @router.get("/teams", response=with_errors({200: TeamPage}), summary="团队列表")
 def teams_list(request: HttpRequest, filters: Query[TeamFilters], page: Query[PageParams]) -> Any:
     """In tree order."""
-    viewer(request)
-    teams = _teams()
+    teams = _teams(request)
     if filters.kind is not None:
         teams = teams.filter(kind=filters.kind.value)
     if filters.parent_id:
@@ -58,8 +55,7 @@ def teams_list(request: HttpRequest, filters: Query[TeamFilters], page: Query[Pa
 
 @router.get("/teams/{team_id}", response=with_errors({200: TeamOut}), summary="团队详情")
 def teams_get(request: HttpRequest, team_id: ExternalId) -> Any:
-    viewer(request)
-    return TeamOut.of(visible_or_404(_teams(), team_id))
+    return TeamOut.of(visible_or_404(_teams(request), team_id))
 
 
 @router.get("/users", response=with_errors({200: UserPage}), summary="人员列表")
@@ -70,7 +66,7 @@ def users_list(request: HttpRequest, filters: Query[UserFilters], page: Query[Pa
     if filters.role is not None:
         users = users.filter(role=filters.role.value)
     if filters.team_id:
-        team = Team.objects.filter(external_id=filters.team_id).first()
+        team = team_list_visible_to(user=user).filter(external_id=filters.team_id).first()
         users = users.filter(team__path__startswith=team.path) if team is not None else users.none()
     if filters.active is not None:
         users = users.filter(is_active=filters.active)

@@ -10,6 +10,7 @@ from pydantic import ConfigDict
 from xiaoguan.api.pagination import Page
 from xiaoguan.api.schemas.common import (
     DateIn,
+    DateTimeIn,
     DateTimeOut,
     ExternalId,
     IdFilter,
@@ -22,6 +23,7 @@ from xiaoguan.api.schemas.common import (
     Text200,
     external_id_of,
     money_or_none,
+    unset,
 )
 from xiaoguan.api.schemas.enums import OpportunityStatus
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
@@ -110,6 +112,18 @@ class OpportunityIn(Schema):
     product_line: Text100 = ""
     amount: MoneyIn | None = None
     expected_close: DateIn | None = None
+
+
+class OpportunityPatch(Schema):
+    """Only the fields sent change. Stage and status change through their own actions."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 320000, "expected_close": "2025-07-15"}]})
+
+    name: Text200 = unset()
+    product_line: Text100 = unset()
+    amount: MoneyIn | None = None
+    expected_close: DateIn | None = None
+    next_follow_up_at: DateTimeIn | None = None
 
 
 class MoveStageIn(Schema):
