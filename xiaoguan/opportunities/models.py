@@ -113,3 +113,6 @@ class StageHistory(models.Model):
         verbose_name_plural = _("阶段历史")
         ordering = ["opportunity_id", "entered_at"]
         constraints = [models.UniqueConstraint(fields=["opportunity", "stage", "entered_at"], name="stage_history_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} → {self.stage_id} @ {self.entered_at:%Y-%m-%d %H:%M}"
