@@ -163,7 +163,7 @@ def test_user_text_is_escaped(org, login):  # type: ignore[no-untyped-def]
 def test_team_activity_counts_equal_those_through_the_visibility_selector(org, login, clock):  # type: ignore[no-untyped-def]
     # given activities of the manager's reps, some on accounts of other people, and one of another region
     from xiaoguan.activities.selectors import activity_list_visible_to
-    from xiaoguan.web.views.team import activities_owned_by
+    from xiaoguan.web.views.common import activities_owned_by
 
     now = clock.set("2025-03-12 10:00")
     for owner, account_owner in ((org.rep, org.rep), (org.rep, org.rep2), (org.rep2, org.west_rep), (org.west_rep, org.west_rep)):

@@ -35,7 +35,7 @@ from xiaoguan.receivables.selectors import invoice_list_visible_to
 from xiaoguan.web.forms import BoardFilterForm, LostForm, StageMoveForm
 from xiaoguan.web.views.common import AuthedRequest, error_status, form_take_error, history_rows, works_sales
 
-CARDS_PER_COLUMN = 30
+CARDS_PER_COLUMN = 20
 BOARD_TARGET = "board"
 
 
