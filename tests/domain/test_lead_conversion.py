@@ -8,11 +8,10 @@ import pytest
 
 from tests.factories.org import UserFactory
 from tests.factories.sales import AccountFactory, LeadFactory
-from xiaoguan.core.errors import InvalidStateError, NotAllowedError
+from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.customers.models import Account
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.services import lead_convert, lead_create, lead_disqualify
-from xiaoguan.core.errors import ValidationFailedError
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import factory
 
+from tests.factories.org import UserFactory
 from xiaoguan.activities.models import Activity, Task
 from xiaoguan.core.clock import org_tz
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage
-from tests.factories.org import UserFactory
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=org_tz())
 
