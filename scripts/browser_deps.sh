@@ -4,7 +4,7 @@
 # the browser tests outside CI).
 set -u
 missing=""
-command -v chromium >/dev/null 2>&1 || missing=" chromium"
+[ -x "${XIAOGUAN_CHROMIUM:-/usr/bin/chromium}" ] || missing=" chromium"  # the path tests/e2e/conftest.py uses
 if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" || missing="$missing fonts-noto-cjk"
 fi
