@@ -128,3 +128,17 @@ def test_export_writes_every_table_with_its_header_even_when_empty(tmp_path: Pat
     assert (tmp_path / "out" / "invoices.csv").read_text(
         encoding="utf-8"
     ) == "invoice_id,account_id,opportunity_id,amount,issued_on,due_on,paid_on\n"
+
+
+def test_a_truth_folder_and_files_outside_the_spec_are_ignored(tiny: Path, tmp_path: Path):
+    world = tmp_path / "world"
+    world.mkdir()
+    tiny.rename(world / "data")
+    write_folder(
+        world / "truth", {"fake_activities.csv": "activity_id,owner_id,recorded_on\nACT1,U-R1,2025-03-10\n", "summary.json": "{}"}
+    )
+    write_folder(world / "data", {"README.txt": "notes", "deals_old.csv": "x,y\n1,2\n"})
+    call_command("import", str(world), verbosity=0)  # the world's root: its data/ folder is read, truth/ never
+    assert Activity.objects.count() == 2
+    report = interchange_import(bundle=folder_bundle(world / "data"))
+    assert set(report.ignored) == {"README.txt", "deals_old.csv"} and not report.errors

@@ -1,10 +1,14 @@
 """`interchange_import`: load a folder of the interchange format (spec/interchange.md) into the database.
 
-Two streaming passes over the files. The first parses and checks every row, keeping only the ids it has seen,
-and collects every problem; any error ends the import with nothing written. The second parses again and writes
-in batches inside one transaction, comparing with what is stored so that an unchanged row costs a read and no
-write. An import is history: it calls no services, so no routing, dedupe, caps, gates, SLAs, notifications or
-timers happen, and no per-row history entries are made (one `ImportRun` records the load).
+Two streaming passes over the files. The checking pass parses and checks every row, keeping only the ids it has
+seen, and collects every problem (file, line, column, value, reason). The writing pass parses again and writes in
+batches inside one transaction, comparing with what is stored so that an unchanged row costs a read and no write.
+Any error means nothing is written: by default the writing pass only starts once the check is clean; with
+`parallel` (big folders, two cores) both run at once in two processes and the transaction commits only when the
+check is clean, so the guarantee comes from the transaction instead of the order.
+
+An import is history: it calls no services, so no routing, dedupe, caps, gates, SLAs, notifications or timers
+happen, and no per-row history entries are made (one `ImportRun` records the load).
 """
 
 from __future__ import annotations
