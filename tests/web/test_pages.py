@@ -162,8 +162,7 @@ def test_user_text_is_escaped(org, login):  # type: ignore[no-untyped-def]
 
 def test_team_activity_counts_equal_those_through_the_visibility_selector(org, login, clock):  # type: ignore[no-untyped-def]
     # given activities of the manager's reps, some on accounts of other people, and one of another region
-    from xiaoguan.activities.selectors import activity_list_visible_to
-    from xiaoguan.web.views.common import activities_owned_by
+    from xiaoguan.activities.selectors import activity_list_by_owners, activity_list_visible_to
 
     now = clock.set("2025-03-12 10:00")
     for owner, account_owner in ((org.rep, org.rep), (org.rep, org.rep2), (org.rep2, org.west_rep), (org.west_rep, org.west_rep)):
@@ -171,7 +170,7 @@ def test_team_activity_counts_equal_those_through_the_visibility_selector(org, l
     for viewer in (org.manager, org.director):
         people = [row["person"].pk for row in login(viewer).get("/team/").context["rows"]]
         # then counting by owner gives exactly the visible activities of those people
-        direct = sorted(activities_owned_by(people).values_list("pk", flat=True))
+        direct = sorted(activity_list_by_owners(user=viewer, owners=people).values_list("pk", flat=True))
         through_selector = sorted(activity_list_visible_to(user=viewer).filter(owner_id__in=people).values_list("pk", flat=True))
         assert direct == through_selector and direct
 

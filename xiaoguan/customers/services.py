@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import NotAllowedError
 from xiaoguan.core.history import history_changes, history_record
@@ -86,5 +87,5 @@ def contact_create(
     contact = Contact(account=account, name=name.strip(), title=title, role_in_decision=role_in_decision, phone=phone.strip(), email=email, wechat=wechat)
     contact.full_clean()
     contact.save()
-    history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, note=f"新增联系人 {contact.name}")
+    history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, note=_("新增联系人 %(name)s") % {"name": contact.name})
     return contact

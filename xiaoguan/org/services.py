@@ -64,7 +64,9 @@ def password_link(*, user: User) -> str:
 
 def _mail_password_link(*, user: User, email: str, subject: str, intro: str) -> None:
     link = password_link(user=user)
-    body = f"{user.name}，您好：\n\n{intro}\n\n{link}\n\n链接 3 天内有效。如非本人操作，请忽略此邮件。\n\n— 销管 xiaoguan"
+    body = _("%(name)s，您好：\n\n%(intro)s\n\n%(link)s\n\n链接 3 天内有效。如非本人操作，请忽略此邮件。\n\n— 销管 xiaoguan") % {
+        "name": user.name, "intro": intro, "link": link,
+    }
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False))
 
 

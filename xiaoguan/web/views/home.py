@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xiaoguan.activities.models import Task
-from xiaoguan.activities.selectors import task_list_open_for, task_list_visible_to
+from xiaoguan.activities.selectors import activity_list_by_owners, task_list_open_for, task_list_visible_to
 from xiaoguan.activities.services import task_complete, task_reopen
 from xiaoguan.core.clock import clock_now, clock_today, day_start
 from xiaoguan.core.errors import DomainError
@@ -31,7 +31,7 @@ from xiaoguan.org.selectors import user_reports
 from xiaoguan.receivables.selectors import invoice_list_visible_to
 from xiaoguan.targets.selectors import target_list_visible_to
 from xiaoguan.web.templatetags.web import icon
-from xiaoguan.web.views.common import AuthedRequest, activities_owned_by, error_status, leads_team, today_bounds, works_sales
+from xiaoguan.web.views.common import AuthedRequest, error_status, leads_team, today_bounds, works_sales
 
 TASKS_SHOWN = 30
 MAX_TEAM = 500
@@ -80,7 +80,7 @@ def _my_numbers(*, user: User, today: date) -> dict[str, Any]:
     month_start = day_start(today.replace(day=1))
     team = leads_team(user)
     owners = [user.pk, *user_reports(manager=user).values_list("pk", flat=True)[:MAX_TEAM]] if team else [user.pk]
-    mine = activities_owned_by(owners)
+    mine = activity_list_by_owners(user=user, owners=owners)
     opportunities = opportunity_list_visible_to(user=user).filter(owner_id__in=owners)
     pipeline = opportunities.filter(status=Opportunity.Status.OPEN).aggregate(n=Count("pk"), total=Sum("amount"))
     won = opportunities.filter(status=Opportunity.Status.WON, closed_at__gte=month_start).aggregate(n=Count("pk"), total=Sum("amount"))

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from xiaoguan.activities.selectors import activity_list_visible_to, task_list_visible_to
+from xiaoguan.activities.selectors import activity_list_by_owners, activity_list_visible_to, task_list_visible_to
 from xiaoguan.core.clock import clock_now
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.selectors import lead_list_visible_to
@@ -24,7 +24,7 @@ from xiaoguan.opportunities.selectors import opportunity_list_visible_to
 from xiaoguan.org.models import Team, User
 from xiaoguan.org.selectors import team_subtree, user_reports
 from xiaoguan.web.forms import TeamFilterForm
-from xiaoguan.web.views.common import AuthedRequest, activities_owned_by, forbidden, leads_team, sees_everything
+from xiaoguan.web.views.common import AuthedRequest, forbidden, leads_team, sees_everything
 
 MAX_REPS = 300
 ACTIVITY_WINDOW = timedelta(days=7)
@@ -56,7 +56,7 @@ def team(request: AuthedRequest) -> HttpResponse:
     people = list(reps.annotate(last_activity_at=Subquery(last_activity))[:MAX_REPS])
     ids = [p.pk for p in people]
 
-    recent = _per_owner(activities_owned_by(ids).filter(occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("pk"))
+    recent = _per_owner(activity_list_by_owners(user=user, owners=ids).filter(occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("pk"))
     pipeline = _per_owner(opportunity_list_visible_to(user=user).filter(owner_id__in=ids, status=Opportunity.Status.OPEN), n=Count("pk"), total=Sum("amount"))
     overdue = _per_owner(task_list_visible_to(user=user).filter(owner_id__in=ids, done_at__isnull=True, due_at__lt=now), n=Count("pk"))
     uncontacted = _per_owner(
