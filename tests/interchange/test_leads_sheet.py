@@ -96,6 +96,15 @@ def test_the_preview_shows_each_row_as_the_lead_it_would_become():
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_a_phone_must_be_digits():
+    rep = UserFactory()
+    sheet = sheet_read(stream=io.BytesIO("姓名,手机\n张三,abc\n李四,0512-6666 8888\n".encode()), filename="a.csv")
+    bad, good = leads_preview(sheet=sheet, mapping=mapping_guess(header=sheet.header), user=rep).rows
+    assert bad.problems == ["电话号码格式不对：abc"] and good.ok and good.values["phone"] == "051266668888"
+
+
+@pytest.mark.django_db
 def test_importing_creates_the_reps_own_leads_and_leaves_out_the_bad_rows(clock):
     now = clock.set("2025-11-03 10:00")
     east = TeamFactory(name="华东大区", kind=Team.Kind.REGION)

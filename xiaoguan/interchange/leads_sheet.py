@@ -32,6 +32,7 @@ from xiaoguan.org.models import Team, User
 from xiaoguan.org.visibility import can_change
 
 MAX_ROWS = 5000
+PHONE_RE = re.compile(r"^\d{5,20}$")
 PREVIEW_ROWS = 20
 
 # Lead fields a sheet may fill, with the headers people write for them (compared without spaces and case).
@@ -293,6 +294,9 @@ def _read_cell(row: LeadRow, name: str, text: str, regions: dict[str, Team]) -> 
         return
     if name == "phone":
         text = _phone(text)
+        if not PHONE_RE.match(text):
+            row.problems.append(_("电话号码格式不对：%(value)s") % {"value": text})
+            return
     if name == "email":
         try:
             validate_email(text)

@@ -38,7 +38,8 @@ from xiaoguan.web.views.common import AuthedRequest, forbidden, is_admin, works_
 SHOWN_PROBLEMS = 200
 # Multipart framing around the file; a body larger than the limit plus this cannot hold an acceptable file.
 MULTIPART_OVERHEAD = 64 * 1024
-BULK_KINDS = (ImportRun.Kind.ZIP, ImportRun.Kind.WORKBOOK)
+# Loads of whole folders, from the pages or the command line (a rep's leads sheet is the rep's own business).
+BULK_KINDS = (ImportRun.Kind.ZIP, ImportRun.Kind.WORKBOOK, ImportRun.Kind.FOLDER, ImportRun.Kind.DEMO)
 
 
 def _declared_too_large(request: AuthedRequest) -> bool:
