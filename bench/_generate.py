@@ -227,9 +227,15 @@ class SqliteWriter(Writer):
 
 
 class PostgresWriter(Writer):
+    """COPY into each table. With index_strategy "drop": the table's plain indexes and its foreign keys go first and
+    come back after the load (one sort per index, one join per foreign key instead of a trigger per row)."""
+
     def begin(self) -> None:
         self.connection.ensure_connection()
         self.tables: list[str] = []
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '512MB'")  # index builds sort in memory
+            cursor.execute("SET synchronous_commit = off")
 
     def _indexes(self, table: str) -> list[tuple[str, str]]:
         """Plain indexes (not those behind a PRIMARY KEY / UNIQUE constraint, which cannot be dropped alone)."""
@@ -242,14 +248,26 @@ class PostgresWriter(Writer):
             )
             return list(cursor.fetchall())
 
+    def _foreign_keys(self, table: str) -> list[tuple[str, str]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conrelid = %s::regclass",
+                [f'"{table}"'],
+            )
+            return list(cursor.fetchall())
+
     def load(self, table: str, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]]) -> tuple[int, float, float]:
         from django.db import transaction
 
         self.tables.append(table)
-        indexes = self._indexes(table) if self.index_strategy == "drop" else []
+        drop = self.index_strategy == "drop"
+        indexes = self._indexes(table) if drop else []
+        foreign_keys = self._foreign_keys(table) if drop else []
         started = time.perf_counter()
         n = 0
         with transaction.atomic(), self.connection.cursor() as cursor:
+            for name, _ in foreign_keys:
+                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
@@ -262,6 +280,8 @@ class PostgresWriter(Writer):
             loaded = time.perf_counter()
             for _, index_sql in indexes:
                 cursor.execute(index_sql)
+            for name, definition in foreign_keys:
+                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         return n, loaded - started, time.perf_counter() - loaded
 
     def finish(self) -> None:
@@ -272,8 +292,10 @@ class PostgresWriter(Writer):
         with self.connection.cursor() as cursor:
             for statement in self.connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
+            # What autovacuum would soon do on a live system: statistics for the planner, and the visibility map
+            # without which PostgreSQL cannot answer from an index alone (no index-only scans on fresh COPY data).
             for table in self.tables:
-                cursor.execute(f'ANALYZE "{table}"')
+                cursor.execute(f'VACUUM (ANALYZE) "{table}"')
 
 
 # ------------------------------------------------------------------------------------------------ small tables (ORM)
