@@ -19,6 +19,9 @@ from xiaoguan.org.visibility import can_change
 ACCOUNT_EDITABLE = frozenset(
     {"name", "kind", "industry", "region", "city", "size", "grade", "credit_limit", "payment_terms_days", "next_follow_up_at"}
 )
+CONTACT_EDITABLE = frozenset({"name", "title", "role_in_decision", "phone", "email", "wechat"})
+# A contact has no history of its own: its edits go on its account's, keyed "contacts.<field>" so the page can name the field.
+CONTACT_HISTORY_PREFIX = "contacts."
 
 
 @transaction.atomic
@@ -88,4 +91,24 @@ def contact_create(
     contact.full_clean()
     contact.save()
     history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, note=_("新增联系人 %(name)s") % {"name": contact.name})
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by: User, now: datetime, values: dict[str, Any]) -> Contact:
+    """Change a contact's editable fields; the account's history keeps old and new values."""
+    if not can_change(user=by, owner=contact.account.owner):
+        raise NotAllowedError()
+    unknown = set(values) - CONTACT_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changes = history_changes(instance=contact, values=values)
+    if changes:
+        contact.full_clean()
+        contact.save()
+        history_record(
+            subject=contact.account, actor=by, action=HistoryEntry.Action.UPDATED, at=now,
+            changes={f"{CONTACT_HISTORY_PREFIX}{field}": pair for field, pair in changes.items()},
+            note=_("修改联系人 %(name)s") % {"name": contact.name},
+        )
     return contact

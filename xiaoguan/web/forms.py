@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.customers.models import Account, Contact
@@ -29,6 +32,71 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 def _blank_first(choices: Any, label: Any) -> list[tuple[str, Any]]:
     return [("", label), *list(choices)]
+
+
+class DateInput(forms.DateInput):
+    """The phone's own date picker."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _email_field(label: Any) -> forms.EmailField:
+    return forms.EmailField(label=label, required=False, error_messages={"invalid": _("邮箱格式不正确，例如 name@example.com")})
+
+
+def _money_field(label: Any, *, negative: Any) -> forms.DecimalField:
+    """An amount in yuan: not negative, at most two decimals, and one message per way of getting it wrong."""
+    return forms.DecimalField(
+        label=label, required=False, min_value=0, max_digits=16, decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0"}),
+        error_messages={
+            "invalid": _("请输入数字，例如 300000"), "min_value": negative, "max_decimal_places": _("最多两位小数"),
+            "max_digits": _("金额太大"), "max_whole_digits": _("金额太大"),
+        },
+    )
+
+
+def _follow_up_field() -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=_("下次跟进"), required=False, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("请输入正确的日期和时间")},
+    )
+
+
+def _region_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=_("大区"), queryset=Team.objects.filter(kind=Team.Kind.REGION).order_by("path"), to_field_name="external_id",
+        required=False, empty_label=_("（不指定）"), error_messages={"invalid_choice": _("请选择一个大区")},
+    )
+
+
+class EditForm(forms.Form):
+    """A record's edit form, pre-filled from the record. The service gets only what the person changed, so a field
+    shown rounded (a time without its seconds) or masked (a colleague's phone) is kept as it is unless retyped."""
+
+    @classmethod
+    def initial_from(cls, record: Model, **shown: Any) -> dict[str, Any]:
+        initial = {name: getattr(record, name) for name in cls.base_fields}
+        for name, value in initial.items():
+            if isinstance(value, datetime):
+                initial[name] = value.replace(second=0, microsecond=0)
+            elif isinstance(value, Decimal) and value == value.to_integral_value():
+                initial[name] = value.quantize(Decimal(1))  # 800000, not 800000.00
+        return {**initial, **shown}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        region = self.initial.get("region")
+        if "region" in self.fields and isinstance(region, Team):
+            # A record filed under a team that is not a region keeps it unless the person picks another.
+            regions = Q(kind=Team.Kind.REGION) | Q(pk=region.pk)
+            self.fields["region"].queryset = Team.objects.filter(regions).order_by("path")  # type: ignore[attr-defined]
+
+    def changed_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class LoginForm(AuthenticationForm):
@@ -176,13 +244,72 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
-class ContactForm(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=100)
+class ContactForm(EditForm):
+    name = forms.CharField(label=_("姓名"), max_length=100, error_messages={"required": _("请填写联系人姓名")})
     title = forms.CharField(label=_("职务"), max_length=100, required=False)
     role_in_decision = forms.ChoiceField(label=_("决策角色"), required=False, choices=_blank_first(Contact.DecisionRole.choices, "—"))
-    phone = forms.CharField(label=_("电话"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    email = forms.EmailField(label=_("邮箱"), required=False)
+    phone = forms.CharField(
+        label=pgettext_lazy("contact", "电话"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    email = _email_field(_("邮箱"))
     wechat = forms.CharField(label=_("微信"), max_length=64, required=False)
+
+
+class LeadEditForm(EditForm):
+    name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    company = forms.CharField(label=_("公司"), max_length=200, required=False)
+    phone = forms.CharField(label=_("手机"), max_length=32, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    email = _email_field(_("邮箱"))
+    source = forms.ChoiceField(label=_("来源"), choices=Lead.Source.choices, error_messages={"invalid_choice": _("请选择来源")})
+    industry = forms.CharField(label=_("行业"), max_length=50, required=False)
+    region = _region_field()
+    city = forms.CharField(label=_("城市"), max_length=50, required=False)
+    company_size = forms.ChoiceField(label=_("公司规模"), required=False, choices=_blank_first(Account.Size.choices, "—"))
+    budget = _money_field(_("预算（元）"), negative=_("预算不能为负数"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Imported leads may carry a size in their own words; offer it, so saving other fields does not refuse it.
+        size = self.initial.get("company_size")
+        field = self.fields["company_size"]
+        if size and size not in Account.Size.values:
+            field.choices = [*field.choices, (size, size)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("name", "").strip() or data.get("company", "").strip()):
+            self.add_error("name", _("姓名和公司至少填写一项"))
+        return data
+
+
+class AccountEditForm(EditForm):
+    name = forms.CharField(label=_("客户名称"), max_length=200, error_messages={"required": _("请填写客户名称")})
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=_blank_first(Account.Kind.choices, "—"))
+    grade = forms.ChoiceField(label=_("等级"), required=False, choices=_blank_first(Account.Grade.choices, "—"))
+    industry = forms.CharField(label=_("行业"), max_length=50, required=False)
+    size = forms.ChoiceField(label=_("规模"), required=False, choices=_blank_first(Account.Size.choices, "—"))
+    region = _region_field()
+    city = forms.CharField(label=_("城市"), max_length=50, required=False)
+    credit_limit = _money_field(_("信用额度（元）"), negative=_("信用额度不能为负数"))
+    payment_terms_days = forms.IntegerField(
+        label=_("账期（天）"), required=False, min_value=0, max_value=3650,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "0"}),
+        error_messages={
+            "invalid": _("账期请填写整数天数"), "min_value": _("账期不能为负数"), "max_value": _("账期最多 %(limit_value)s 天"),
+        },
+    )
+    next_follow_up_at = _follow_up_field()
+
+
+class OpportunityEditForm(EditForm):
+    name = forms.CharField(label=_("商机名称"), max_length=200, error_messages={"required": _("请填写商机名称")})
+    product_line = forms.CharField(label=_("产品线"), max_length=100, required=False)
+    amount = _money_field(_("金额（元）"), negative=_("金额不能为负数"))
+    expected_close = forms.DateField(
+        label=_("预计成交"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": _("请输入正确的日期")},
+    )
+    next_follow_up_at = _follow_up_field()
 
 
 class AccountFilterForm(forms.Form):

@@ -1,4 +1,5 @@
-"""客户: the customer list and the account 360 page (contacts, deals, timeline, touch events, invoices, history)."""
+"""客户: the customer list, the account 360 page (contacts, deals, timeline, touch events, invoices, history), editing
+the account and its contacts."""
 
 from __future__ import annotations
 
@@ -6,28 +7,31 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_now
 from xiaoguan.core.errors import DomainError
 from xiaoguan.customers.models import Account
 from xiaoguan.customers.selectors import account_list_visible_to, account_search, contact_list_visible_to
-from xiaoguan.customers.services import contact_create
+from xiaoguan.customers.services import account_update, contact_create, contact_update
 from xiaoguan.engagement.selectors import touch_event_list_visible_to
 from xiaoguan.opportunities.selectors import opportunity_list_visible_to
-from xiaoguan.org.visibility import can_change
+from xiaoguan.org.visibility import can_change, phone_for
 from xiaoguan.receivables.selectors import invoice_list_visible_to
-from xiaoguan.web.forms import AccountFilterForm, ContactForm
+from xiaoguan.web.forms import AccountEditForm, AccountFilterForm, ContactForm
 from xiaoguan.web.views.common import (
     AuthedRequest,
+    forbidden,
     history_rows,
     page_number,
     page_window,
     querystring_without_page,
+    refusal,
     render_form_error,
     works_sales,
 )
@@ -35,6 +39,10 @@ from xiaoguan.web.views.common import (
 TIMELINE_PAGE = 25
 TIMELINE_MAX_OFFSET = 10_000
 TOUCHES_SHOWN = 15
+INFO_TARGET = "account-info"
+CONTACTS_TARGET = "contacts"
+# The inline contact form shares its card with "添加联系人": a prefix keeps their fields apart.
+CONTACT_EDIT_PREFIX = "contact"
 
 
 def account_filters(request: AuthedRequest) -> tuple[AccountFilterForm, dict[str, str]]:
@@ -83,21 +91,26 @@ def _timeline(request: AuthedRequest, account: Account, offset: int, opportunity
     }
 
 
-def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> dict[str, Any]:
+def _section_context(request: AuthedRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    """What the page head, the information and contacts cards and the history need: the HTMX answers redraw these."""
     user = request.user
-    sales = works_sales(user)
-    context: dict[str, Any] = {
+    return {
         "account": account,
         "can_edit": can_change(user=user, owner=account.owner),
-        "sales_view": sales,
+        "sales_view": works_sales(user),
         "contacts": list(contact_list_visible_to(user=user).filter(account=account).order_by("pk")[:100]),
-        "opportunities": list(opportunity_list_visible_to(user=user).filter(account=account).order_by("-created_at", "-pk")[:50]),
-        "invoices": list(invoice_list_visible_to(user=user).filter(account=account).order_by("-issued_on", "-pk")[:20]),
-        "history": history_rows(subject=account),
+        "history": history_rows(subject=account, viewer=user),
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
         **extra,
     }
-    if sales:
+
+
+def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    context = _section_context(request, account, **extra)
+    context["opportunities"] = list(opportunity_list_visible_to(user=user).filter(account=account).order_by("-created_at", "-pk")[:50])
+    context["invoices"] = list(invoice_list_visible_to(user=user).filter(account=account).order_by("-issued_on", "-pk")[:20])
+    if context["sales_view"]:
         context.update(_timeline(request, account, 0, opportunity_ids={o.pk for o in context["opportunities"]}))
         context["touch_events"] = list(touch_event_list_visible_to(user=user).filter(account=account).order_by("-occurred_at", "-pk")[:TOUCHES_SHOWN])
     return context
@@ -106,6 +119,10 @@ def _account_context(request: AuthedRequest, account: Account, **extra: Any) -> 
 @login_required
 def account_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     account = get_object_or_404(account_list_visible_to(user=request.user), external_id=external_id)
+    if request.htmx.target == INFO_TARGET:  # an edit form's cancel
+        return render(request, "web/accounts/detail.html#info", _section_context(request, account))
+    if request.htmx.target == CONTACTS_TARGET:
+        return render(request, "web/accounts/detail.html#contacts", _section_context(request, account))
     return render(request, "web/accounts/detail.html", _account_context(request, account))
 
 
@@ -134,3 +151,56 @@ def contact_new(request: AuthedRequest, external_id: str) -> HttpResponse:
         return render_form_error(request, "web/accounts/detail.html", context, form=form, exc=exc, form_name="contact_form")
     messages.success(request, _("联系人已添加。"))
     return redirect("web:account_detail", external_id=account.external_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """Edit the account's details: inline in its information card (HTMX), or as a small page (phones, no script)."""
+    user = request.user
+    account = get_object_or_404(account_list_visible_to(user=user), external_id=external_id)
+    if not can_change(user=user, owner=account.owner):
+        return forbidden(request)
+    inline = request.htmx.target == INFO_TARGET
+    template = "web/accounts/edit.html#form" if inline else "web/accounts/edit.html"
+    form = AccountEditForm(request.POST or None, initial=AccountEditForm.initial_from(account))
+    context = {"account": account, "form": form, "inline": inline}
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_update(account=account, by=user, now=clock_now(), values=form.changed_values())
+        except (DomainError, ValidationError) as exc:
+            account.refresh_from_db()  # the service set the values on the instance before it refused them
+            return render_form_error(request, template, context, form=form, exc=refusal(exc))
+        if inline:
+            return render(request, "web/accounts/detail.html#saved", _section_context(request, account, saved=True))
+        messages.success(request, _("修改已保存。"))
+        return redirect("web:account_detail", external_id=account.external_id)
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: AuthedRequest, external_id: str, contact_id: str) -> HttpResponse:
+    """Edit a contact: in place of its row in the contacts card (HTMX), or as a small page (phones, no script)."""
+    user = request.user
+    account = get_object_or_404(account_list_visible_to(user=user), external_id=external_id)
+    contact = get_object_or_404(contact_list_visible_to(user=user).filter(account=account), external_id=contact_id)
+    if not can_change(user=user, owner=account.owner):
+        return forbidden(request)
+    inline = request.htmx.target == CONTACTS_TARGET
+    initial = ContactForm.initial_from(contact, phone=phone_for(user=user, owner_id=account.owner_id, phone=contact.phone))
+    form = ContactForm(request.POST or None, initial=initial, prefix=CONTACT_EDIT_PREFIX)
+    context: dict[str, Any] = {"contact": contact, "contact_edit_form": form, "inline": inline}
+    context = _section_context(request, account, **context, editing=contact.pk) if inline else {"account": account, **context}
+    template = "web/accounts/detail.html#contacts" if inline else "web/accounts/contact_edit.html"
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_update(contact=contact, by=user, now=clock_now(), values=form.changed_values())
+        except (DomainError, ValidationError) as exc:
+            contact.refresh_from_db()  # the service set the values on the instance before it refused them
+            return render_form_error(request, template, context, form=form, exc=refusal(exc), form_name="contact_edit_form")
+        if inline:
+            return render(request, "web/accounts/detail.html#contacts_saved", _section_context(request, account, saved=True))
+        messages.success(request, _("联系人已保存。"))
+        return redirect("web:account_detail", external_id=account.external_id)
+    return render(request, template, context, status=422 if form.errors else 200)

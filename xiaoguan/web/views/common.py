@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +23,7 @@ from xiaoguan.core.errors import DomainError, NotAllowedError, ValidationFailedE
 from xiaoguan.core.history import history_list_for
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.org.models import Role, User
-from xiaoguan.org.visibility import SEE_ALL_ROLES
+from xiaoguan.org.visibility import SEE_ALL_ROLES, phone_for
 
 PAGE_SIZE = 50
 MAX_PAGE = 2000
@@ -112,6 +114,15 @@ def form_take_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(None, exc.message)
 
 
+def refusal(exc: DomainError | ValidationError) -> DomainError:
+    """A refused write as a domain error: Django's model validation (a service's `full_clean`) becomes field errors."""
+    if isinstance(exc, DomainError):
+        return exc
+    if hasattr(exc, "error_dict"):
+        return ValidationFailedError(field_errors={field: list(messages) for field, messages in exc.message_dict.items()})
+    return ValidationFailedError(" ".join(exc.messages))
+
+
 def error_status(exc: DomainError) -> int:
     return 403 if isinstance(exc, NotAllowedError) else 422
 
@@ -144,17 +155,23 @@ class HistoryRow:
     note: str
 
 
-def history_rows(*, subject: Any, limit: int = 30) -> list[HistoryRow]:
-    """The record's change history as the page shows it: who, what (field: old → new), when."""
+def history_rows(*, subject: Any, viewer: User, limit: int = 30) -> list[HistoryRow]:
+    """The record's change history as the page shows it: who, what (field: old → new), when.
+
+    Phone numbers in it are masked for everyone but the record's owner, as everywhere else on the pages (PIPL).
+    """
     model = type(subject)
+    owner_id = getattr(subject, "owner_id", None)
     actions = dict(HistoryEntry.Action.choices)
     rows = []
     for entry in history_list_for(subject=subject)[:limit]:
-        lines = [
-            HistoryLine(field=_field_label(model, name), old=_value_label(model, name, pair[0]), new=_value_label(model, name, pair[1]))
-            for name, pair in (entry.changes or {}).items()
-            if isinstance(pair, list) and len(pair) == 2
-        ]
+        lines = []
+        for name, pair in (entry.changes or {}).items():
+            if not (isinstance(pair, list) and len(pair) == 2):
+                continue
+            label, field = _history_field(model, name)
+            old, new = (_shown_value(viewer, owner_id, field, value) for value in pair)
+            lines.append(HistoryLine(field=label, old=old, new=new))
         rows.append(HistoryRow(
             at=entry.at, actor=str(entry.actor) if entry.actor else _("系统"), action=str(actions.get(entry.action, entry.action)),
             lines=lines, note=entry.note,
@@ -162,22 +179,35 @@ def history_rows(*, subject: Any, limit: int = 30) -> list[HistoryRow]:
     return rows
 
 
-def _field_label(model: Any, name: str) -> str:
+def _history_field(model: Any, name: str) -> tuple[str, Any]:
+    """The label and model field of a history key: a field of the record, or `relation.field` for a row hanging off it
+    (an account keeps its contacts' edits as `contacts.phone`). A key renamed since it was written shows by its name."""
+    relation, _sep, field_name = name.rpartition(".")
     try:
-        return str(model._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:  # a field renamed since the entry was written still shows, by its stored name
-        return name
+        owner_model = model._meta.get_field(relation).related_model if relation else model
+        field = owner_model._meta.get_field(field_name)
+    except (FieldDoesNotExist, AttributeError):
+        return name, None
+    return str(getattr(field, "verbose_name", field_name)), field
 
 
-def _value_label(model: Any, name: str, value: Any) -> str:
+def _shown_value(viewer: User, owner_id: int | None, field: Any, value: Any) -> str:
+    if field is not None and field.name == "phone" and isinstance(value, str):
+        value = phone_for(user=viewer, owner_id=owner_id, phone=value)
+    return _value_label(field, value)
+
+
+def _value_label(field: Any, value: Any) -> str:
     if value in (None, ""):
         return "—"
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        field = None
     if field is not None and getattr(field, "choices", None):
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DecimalField):  # money, stored as "200000.00": shown as the pages show amounts
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     if isinstance(value, str) and len(value) >= 19 and value[10] == "T":
         try:
             moment = datetime.fromisoformat(value)

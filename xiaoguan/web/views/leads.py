@@ -1,4 +1,4 @@
-"""线索: the inbox with filters and search, a lead's page, new lead, disqualify, convert."""
+"""线索: the inbox with filters and search, a lead's page, new lead, edit, disqualify, convert."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_now
@@ -19,10 +22,10 @@ from xiaoguan.customers.selectors import account_search
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.selectors import lead_list_visible_to, lead_search
 from xiaoguan.leads.services import lead_convert as lead_convert_service
-from xiaoguan.leads.services import lead_create
+from xiaoguan.leads.services import lead_create, lead_update
 from xiaoguan.leads.services import lead_disqualify as lead_disqualify_service
-from xiaoguan.org.visibility import can_change
-from xiaoguan.web.forms import LeadConvertForm, LeadCreateForm, LeadFilterForm, ReasonForm
+from xiaoguan.org.visibility import can_change, phone_for
+from xiaoguan.web.forms import LeadConvertForm, LeadCreateForm, LeadEditForm, LeadFilterForm, ReasonForm
 from xiaoguan.web.views.common import (
     AuthedRequest,
     forbidden,
@@ -30,11 +33,13 @@ from xiaoguan.web.views.common import (
     page_number,
     page_window,
     querystring_without_page,
+    refusal,
     render_form_error,
     works_sales,
 )
 
 ACCOUNT_CHOICES_SHOWN = 10
+INFO_TARGET = "lead-info"
 
 
 def lead_filters(request: AuthedRequest) -> tuple[LeadFilterForm, dict[str, str]]:
@@ -74,8 +79,19 @@ def _lead_context(request: AuthedRequest, lead: Lead, **extra: Any) -> dict[str,
         "lead": lead,
         "can_edit": can_change(user=user, owner=lead.owner) and not lead.is_closed,
         "activities": activity_list_visible_to(user=user).filter(lead=lead).order_by("-occurred_at", "-pk")[:50],
-        "history": history_rows(subject=lead),
+        "history": history_rows(subject=lead, viewer=user),
         "disqualify_form": extra.pop("disqualify_form", None) or ReasonForm(),
+        **extra,
+    }
+
+
+def _info_context(request: AuthedRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
+    """What the lead's information card, page head and change history need, for the HTMX answers that redraw them."""
+    user = request.user
+    return {
+        "lead": lead,
+        "can_edit": can_change(user=user, owner=lead.owner) and not lead.is_closed,
+        "history": history_rows(subject=lead, viewer=user),
         **extra,
     }
 
@@ -83,7 +99,39 @@ def _lead_context(request: AuthedRequest, lead: Lead, **extra: Any) -> dict[str,
 @login_required
 def lead_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     lead = get_object_or_404(lead_list_visible_to(user=request.user), external_id=external_id)
+    if request.htmx.target == INFO_TARGET:  # the edit form's cancel
+        return render(request, "web/leads/detail.html#info", _info_context(request, lead))
     return render(request, "web/leads/detail.html", _lead_context(request, lead))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """Edit the lead's details: inline in its information card (HTMX), or as a small page (phones, no script)."""
+    user = request.user
+    lead = get_object_or_404(lead_list_visible_to(user=user), external_id=external_id)
+    if not can_change(user=user, owner=lead.owner):
+        return forbidden(request)
+    inline = request.htmx.target == INFO_TARGET
+    template = "web/leads/edit.html#form" if inline else "web/leads/edit.html"
+    initial = LeadEditForm.initial_from(lead, phone=phone_for(user=user, owner_id=lead.owner_id, phone=lead.phone))
+    form = LeadEditForm(request.POST or None, initial=initial)
+    context = {"lead": lead, "form": form, "inline": inline}
+    if lead.is_closed:
+        messages.info(request, _("这条线索已关闭，不能再修改。"))
+        url = reverse("web:lead_detail", args=[lead.external_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead_update(lead=lead, by=user, now=clock_now(), values=form.changed_values())
+        except (DomainError, ValidationError) as exc:
+            lead.refresh_from_db()  # the service set the values on the instance before it refused them
+            return render_form_error(request, template, context, form=form, exc=refusal(exc))
+        if inline:
+            return render(request, "web/leads/detail.html#saved", _info_context(request, lead, saved=True))
+        messages.success(request, _("修改已保存。"))
+        return redirect("web:lead_detail", external_id=lead.external_id)
+    return render(request, template, context, status=422 if form.errors else 200)
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""商机: the board by stage (drag, or "move to" on a phone), a deal's page, won / lost / reopen."""
+"""商机: the board by stage (drag, or "move to" on a phone), a deal's page, edit, won / lost / reopen."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Sum
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from xiaoguan.activities.selectors import activity_list_visible_to
@@ -24,6 +25,7 @@ from xiaoguan.opportunities.services import (
     opportunity_close_lost,
     opportunity_close_won,
     opportunity_move_stage,
+    opportunity_update,
 )
 from xiaoguan.opportunities.services import (
     opportunity_reopen as opportunity_reopen_service,
@@ -32,11 +34,21 @@ from xiaoguan.org.models import Role
 from xiaoguan.org.selectors import user_list_visible_to
 from xiaoguan.org.visibility import can_change
 from xiaoguan.receivables.selectors import invoice_list_visible_to
-from xiaoguan.web.forms import BoardFilterForm, LostForm, StageMoveForm
-from xiaoguan.web.views.common import AuthedRequest, error_status, form_take_error, history_rows, works_sales
+from xiaoguan.web.forms import BoardFilterForm, LostForm, OpportunityEditForm, StageMoveForm
+from xiaoguan.web.views.common import (
+    AuthedRequest,
+    error_status,
+    forbidden,
+    form_take_error,
+    history_rows,
+    refusal,
+    render_form_error,
+    works_sales,
+)
 
 CARDS_PER_COLUMN = 20
 BOARD_TARGET = "board"
+INFO_TARGET = "deal-info"
 
 
 def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
@@ -58,7 +70,7 @@ def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
     open_deals = deals.filter(status=Opportunity.Status.OPEN)
     totals: dict[int, tuple[int, Any]] = {
         row["stage"]: (row["n"], row["total"])
-        for row in open_deals.order_by().values("stage").annotate(n=Count("pk"), total=Sum("amount"))
+        for row in open_deals.order_by().values("stage").annotate(n=Count("*"), total=Sum("amount"))
     }
     biggest_first = (F("amount").desc(nulls_last=True), "-pk")
     columns = [
@@ -73,7 +85,7 @@ def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
     ]
     if won_stage is not None:
         won = deals.filter(status=Opportunity.Status.WON, closed_at__gte=day_start(clock_today().replace(day=1)))
-        won_totals = won.order_by().aggregate(n=Count("pk"), total=Sum("amount"))
+        won_totals = won.order_by().aggregate(n=Count("*"), total=Sum("amount"))
         columns.append({
             "stage": won_stage, "cards": list(won.order_by("-closed_at", "-pk")[:CARDS_PER_COLUMN]),
             "count": won_totals["n"], "total": won_totals["total"], "won": True,
@@ -106,16 +118,54 @@ def _detail_context(request: AuthedRequest, opportunity: Opportunity, **forms: A
         "activities": list(activity_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-occurred_at", "-pk")[:50]),
         "touch_events": list(touch_event_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-occurred_at", "-pk")[:20]),
         "invoices": list(invoice_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-issued_on")[:20]),
-        "history": history_rows(subject=opportunity),
+        "history": history_rows(subject=opportunity, viewer=user),
         "move_form": forms.get("move_form") or StageMoveForm(opportunity=opportunity, initial={"stage": opportunity.stage.key}),
         "lost_form": forms.get("lost_form") or LostForm(),
+    }
+
+
+def _info_context(request: AuthedRequest, opportunity: Opportunity, **extra: Any) -> dict[str, Any]:
+    """What the deal's information card, page head and change history need, for the HTMX answers that redraw them."""
+    user = request.user
+    return {
+        "opportunity": opportunity,
+        "can_edit": can_change(user=user, owner=opportunity.owner),
+        "history": history_rows(subject=opportunity, viewer=user),
+        **extra,
     }
 
 
 @login_required
 def opportunity_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     opportunity = get_object_or_404(opportunity_list_visible_to(user=request.user), external_id=external_id)
+    if request.htmx.target == INFO_TARGET:  # the edit form's cancel
+        return render(request, "web/opportunities/detail.html#info", _info_context(request, opportunity))
     return render(request, "web/opportunities/detail.html", _detail_context(request, opportunity))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opportunity_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """Edit the deal's details (not its stage or status: those have their own actions), inline or as a small page."""
+    user = request.user
+    opportunity = get_object_or_404(opportunity_list_visible_to(user=user), external_id=external_id)
+    if not can_change(user=user, owner=opportunity.owner):
+        return forbidden(request)
+    inline = request.htmx.target == INFO_TARGET
+    template = "web/opportunities/edit.html#form" if inline else "web/opportunities/edit.html"
+    form = OpportunityEditForm(request.POST or None, initial=OpportunityEditForm.initial_from(opportunity))
+    context = {"opportunity": opportunity, "form": form, "inline": inline}
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity_update(opportunity=opportunity, by=user, now=clock_now(), values=form.changed_values())
+        except (DomainError, ValidationError) as exc:
+            opportunity.refresh_from_db()  # the service set the values on the instance before it refused them
+            return render_form_error(request, template, context, form=form, exc=refusal(exc))
+        if inline:
+            return render(request, "web/opportunities/detail.html#saved", _info_context(request, opportunity, saved=True))
+        messages.success(request, _("修改已保存。"))
+        return redirect("web:opportunity_detail", external_id=opportunity.external_id)
+    return render(request, template, context, status=422 if form.errors else 200)
 
 
 @login_required
