@@ -39,7 +39,9 @@ class Account(ExternalIdModel):
     city = models.CharField(_("城市"), max_length=50, blank=True)
     size = models.CharField(_("规模"), max_length=16, choices=Size.choices, blank=True)
     grade = models.CharField(_("等级"), max_length=1, choices=Grade.choices, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("负责人"))
+    owner = models.ForeignKey(  # indexed by (owner, -created_at) below
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("负责人"), db_index=False
+    )
     created_at = models.DateTimeField(_("创建时间"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     credit_limit = models.DecimalField(_("信用额度"), max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True)

@@ -46,7 +46,7 @@ class Lead(ExternalIdModel):
     company_size = models.CharField(_("公司规模"), max_length=16, blank=True)
     budget = models.DecimalField(_("预算"), max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.NEW)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="leads", verbose_name=_("负责人"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="leads", verbose_name=_("负责人"), db_index=False)
     assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("首次联系"), null=True, blank=True)
     converted_account = models.ForeignKey("customers.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("转化客户"))

@@ -63,8 +63,9 @@ class Opportunity(ExternalIdModel):
         WON = "won", _("赢单")
         LOST = "lost", _("输单")
 
-    account = models.ForeignKey("customers.Account", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("客户"))
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("负责人"))
+    # db_index=False where a composite index below already starts with the column.
+    account = models.ForeignKey("customers.Account", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("客户"), db_index=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("负责人"), db_index=False)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("销售流程"))
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("阶段"))
     product_line = models.CharField(_("产品线"), max_length=100, blank=True)
@@ -84,7 +85,7 @@ class Opportunity(ExternalIdModel):
         verbose_name = _("商机")
         verbose_name_plural = _("商机")
         indexes = [
-            models.Index(fields=["owner", "status", "stage"]),
+            models.Index(fields=["owner", "status", "stage", "amount"]),  # per-owner pipeline sums from the index alone
             models.Index(fields=["account", "-created_at"]),
             models.Index(fields=["status", "expected_close"]),
         ]
@@ -103,7 +104,7 @@ class Opportunity(ExternalIdModel):
 class StageHistory(models.Model):
     """One entry into a stage. The interchange format has no id: (opportunity, stage, entered_at) is the key."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_history")
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_history", db_index=False)
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(_("进入时间"))
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

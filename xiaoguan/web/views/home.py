@@ -82,8 +82,8 @@ def _my_numbers(*, user: User, today: date) -> dict[str, Any]:
     owners = [user.pk, *user_reports(manager=user).values_list("pk", flat=True)[:MAX_TEAM]] if team else [user.pk]
     mine = activity_list_by_owners(user=user, owners=owners)
     opportunities = opportunity_list_visible_to(user=user).filter(owner_id__in=owners)
-    pipeline = opportunities.filter(status=Opportunity.Status.OPEN).aggregate(n=Count("pk"), total=Sum("amount"))
-    won = opportunities.filter(status=Opportunity.Status.WON, closed_at__gte=month_start).aggregate(n=Count("pk"), total=Sum("amount"))
+    pipeline = opportunities.filter(status=Opportunity.Status.OPEN).aggregate(n=Count("*"), total=Sum("amount"))
+    won = opportunities.filter(status=Opportunity.Status.WON, closed_at__gte=month_start).aggregate(n=Count("*"), total=Sum("amount"))
     targets = target_list_visible_to(user=user).filter(period=f"{today:%Y-%m}", product_line="")
     if team:
         targets = targets.filter(scope_kind="team", team=user.team) if user.team is not None else targets.none()

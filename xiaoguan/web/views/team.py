@@ -56,16 +56,16 @@ def team(request: AuthedRequest) -> HttpResponse:
     people = list(reps.annotate(last_activity_at=Subquery(last_activity))[:MAX_REPS])
     ids = [p.pk for p in people]
 
-    recent = _per_owner(activity_list_by_owners(user=user, owners=ids).filter(occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("pk"))
-    pipeline = _per_owner(opportunity_list_visible_to(user=user).filter(owner_id__in=ids, status=Opportunity.Status.OPEN), n=Count("pk"), total=Sum("amount"))
-    overdue = _per_owner(task_list_visible_to(user=user).filter(owner_id__in=ids, done_at__isnull=True, due_at__lt=now), n=Count("pk"))
+    recent = _per_owner(activity_list_by_owners(user=user, owners=ids).filter(occurred_at__gte=now - ACTIVITY_WINDOW), n=Count("*"))
+    pipeline = _per_owner(opportunity_list_visible_to(user=user).filter(owner_id__in=ids, status=Opportunity.Status.OPEN), n=Count("*"), total=Sum("amount"))
+    overdue = _per_owner(task_list_visible_to(user=user).filter(owner_id__in=ids, done_at__isnull=True, due_at__lt=now), n=Count("*"))
     uncontacted = _per_owner(
         lead_list_visible_to(user=user).filter(
             # The status says it: the first logged contact moves a lead on to "contacted". (Testing first_contact_at too
             # would read every row instead of counting the (owner, status) index.)
             owner_id__in=ids, status__in=[Lead.Status.NEW, Lead.Status.ASSIGNED]
         ),
-        n=Count("pk"),
+        n=Count("*"),
     )
     rows = [
         {
