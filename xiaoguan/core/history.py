@@ -58,6 +58,33 @@ def history_record(
     )
 
 
+def history_update(
+    *,
+    instance: models.Model,
+    values: dict[str, Any],
+    editable: frozenset[str],
+    by: User,
+    now: datetime,
+    history_subject: models.Model | None = None,
+    field_prefix: str = "",
+    note: str = "",
+) -> dict[str, list[Any]]:
+    """The shared body of every `<entity>_update` service: apply the editable `values`, validate, save, and record
+    what really changed on `history_subject` (default: the instance itself). Permission checks stay with the caller."""
+    unknown = set(values) - editable
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changes = history_changes(instance=instance, values=values)
+    if changes:
+        instance.full_clean()
+        instance.save()
+        history_record(
+            subject=history_subject or instance, actor=by, action=HistoryEntry.Action.UPDATED, at=now,
+            changes={f"{field_prefix}{field}": pair for field, pair in changes.items()}, note=note,
+        )
+    return changes
+
+
 def history_list_for(*, subject: models.Model) -> QuerySet[HistoryEntry]:
     return HistoryEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import NotAllowedError
-from xiaoguan.core.history import history_changes, history_record
+from xiaoguan.core.history import history_record, history_update
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.org.models import Team, User
@@ -61,14 +61,7 @@ def account_update(*, account: Account, by: User, now: datetime, values: dict[st
     """Change editable fields; the history keeps old and new values."""
     if not can_change(user=by, owner=account.owner):
         raise NotAllowedError()
-    unknown = set(values) - ACCOUNT_EDITABLE
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    changes = history_changes(instance=account, values=values)
-    if changes:
-        account.full_clean()
-        account.save()
-        history_record(subject=account, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
+    history_update(instance=account, values=values, editable=ACCOUNT_EDITABLE, by=by, now=now)
     return account
 
 
@@ -99,16 +92,8 @@ def contact_update(*, contact: Contact, by: User, now: datetime, values: dict[st
     """Change a contact's editable fields; the account's history keeps old and new values."""
     if not can_change(user=by, owner=contact.account.owner):
         raise NotAllowedError()
-    unknown = set(values) - CONTACT_EDITABLE
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    changes = history_changes(instance=contact, values=values)
-    if changes:
-        contact.full_clean()
-        contact.save()
-        history_record(
-            subject=contact.account, actor=by, action=HistoryEntry.Action.UPDATED, at=now,
-            changes={f"{CONTACT_HISTORY_PREFIX}{field}": pair for field, pair in changes.items()},
-            note=_("修改联系人 %(name)s") % {"name": contact.name},
-        )
+    history_update(
+        instance=contact, values=values, editable=CONTACT_EDITABLE, by=by, now=now, history_subject=contact.account,
+        field_prefix=CONTACT_HISTORY_PREFIX, note=_("修改联系人 %(name)s") % {"name": values.get("name", contact.name)},
+    )
     return contact

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
-from xiaoguan.core.history import history_changes, history_record
+from xiaoguan.core.history import history_record, history_update
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.customers.services import account_create, contact_create
@@ -64,14 +64,7 @@ def lead_create(
 def lead_update(*, lead: Lead, by: User, now: datetime, values: dict[str, Any]) -> Lead:
     if not can_change(user=by, owner=lead.owner):
         raise NotAllowedError()
-    unknown = set(values) - LEAD_EDITABLE
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    changes = history_changes(instance=lead, values=values)
-    if changes:
-        lead.full_clean()
-        lead.save()
-        history_record(subject=lead, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
+    history_update(instance=lead, values=values, editable=LEAD_EDITABLE, by=by, now=now)
     return lead
 
 

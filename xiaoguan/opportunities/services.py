@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
-from xiaoguan.core.history import history_changes, history_record
+from xiaoguan.core.history import history_record, history_update
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.customers.models import Account
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
@@ -70,17 +70,10 @@ def opportunity_update(*, opportunity: Opportunity, by: User, now: datetime, val
     """Change a deal's editable fields; stage and status change only through their own actions."""
     if not can_change(user=by, owner=opportunity.owner):
         raise NotAllowedError()
-    unknown = set(values) - OPPORTUNITY_EDITABLE
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
     amount = values.get("amount")
     if amount is not None and amount < 0:
         raise ValidationFailedError(field_errors={"amount": [_("金额不能为负数")]})
-    changes = history_changes(instance=opportunity, values=values)
-    if changes:
-        opportunity.full_clean()
-        opportunity.save()
-        history_record(subject=opportunity, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
+    history_update(instance=opportunity, values=values, editable=OPPORTUNITY_EDITABLE, by=by, now=now)
     return opportunity
 
 
