@@ -1,7 +1,7 @@
 """`xiaoguan bench import`: load a big interchange folder (≥ 1M activities, ≥ 200k leads) and time it.
 
-The folder is the world-small sample copied N times with every id suffixed (`A000001` → `A000001~07`), so the rows
-keep the sample's shapes, texts and reference patterns. It is written once under var/bench/ and reused.
+The folder is the world-small sample copied N times with every id prefixed per copy (`A000001` → `W07-A000001`), so
+the rows keep the sample's shapes, texts and reference patterns. It is written once under var/bench/ and reused.
 
 Figures: rows, wall seconds and rows/s of the first import into an empty database, the same for a re-import of the
 unchanged folder (which must write nothing), and the import process's peak RSS. Targets: ≥ 25,000 rows/s, < 1 GB.
@@ -46,17 +46,19 @@ ID_COLUMNS = {
 
 
 def _suffixed(value: str, column: str, copy: int) -> str:
+    """The id in copy N. A prefix keeps each copy's ids together in sort order, as one real export's are (a suffix
+    would interleave 30 copies and make every index insert a random one, which no single source produces)."""
     if not value:
         return value
     if column == "email":
         local, _, domain = value.partition("@")
         return f"{local}+{copy:02d}@{domain}"
-    return f"{value}~{copy:02d}"
+    return f"W{copy:02d}-{value}"
 
 
 def folder_build(*, factor: int, stderr: TextIO) -> Path:
     """The scaled folder, built once (a `.complete` marker says it was written to the end)."""
-    folder = BENCH_VAR / f"import-x{factor}"
+    folder = BENCH_VAR / f"import-w{factor}"
     if (folder / ".complete").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)

@@ -49,3 +49,45 @@ def test_two_processes_refuse_bad_input_and_write_good_input_exactly(tmp_path: P
     assert again.returncode == 0 and "没有变化" in again.stderr
     assert _xiaoguan(database, "export", str(tmp_path / "out")).returncode == 0
     assert interchange_compare(left=folder, right=tmp_path / "out") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_on_the_test_database_itself(tiny: Path, monkeypatch):
+    # PostgreSQL only: there the writer's dropped indexes lock tables until commit, so the checker must have read
+    # everything before the writer starts (SQLite's test database is in memory, invisible to a second process).
+    from django.db import connection
+
+    from xiaoguan.customers.models import Account
+    from xiaoguan.interchange.importer import interchange_import, parallel_possible
+    from xiaoguan.interchange.sources import folder_bundle
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database a second process can see")
+    monkeypatch.setattr("xiaoguan.interchange.importer.BULK_LOAD_BYTES", 0)  # every empty table: indexes dropped
+    bundle = folder_bundle(tiny)
+    assert parallel_possible(bundle)
+    replace_in(tiny / "targets.csv", "1244000.0", "-1")
+    assert interchange_import(bundle=folder_bundle(tiny), parallel=True).errors
+    assert not Account.objects.exists()
+    replace_in(tiny / "targets.csv", "-1", "1244000.0")
+    report = interchange_import(bundle=folder_bundle(tiny), parallel=True)
+    assert report.ok and report.written and Account.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_checker_reads_nothing_from_the_database_once_ready(tiny: Path):
+    # The writer starts when the checker says it is ready and may then lock tables (dropped indexes) until commit.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xiaoguan.interchange.importer import _check_all, interchange_import
+    from xiaoguan.interchange.sources import folder_bundle
+
+    interchange_import(bundle=folder_bundle(tiny))  # references now also resolve against stored rows
+    marks: list[int] = []
+    with CaptureQueriesContext(connection) as queries:
+        report = _check_all(
+            bundle=folder_bundle(tiny), shift_days=0, progress_stream=None, on_ready=lambda: marks.append(len(queries))
+        )
+    assert report.ok and marks
+    assert len(queries) == marks[0], [q["sql"][:80] for q in queries.captured_queries[marks[0] :]]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any, ClassVar
 
@@ -130,6 +131,7 @@ class Context:
         self._pipeline_pks: dict[str, int] | None = None
         self.unresolved: list[tuple[str, str, str]] = []
         self.placeholders_created: dict[str, tuple[int, datetime]] = {}
+        self._db_emails: dict[str, str] | None = None
 
     # -- pass 1: what exists --------------------------------------------------------------------------
 
@@ -140,6 +142,25 @@ class Context:
                 stored = stored.exclude(pk__in=PlaceholderAccount.objects.values("account_id"))
             self._db_ids[table] = set(stored.values_list("external_id", flat=True))
         return self._db_ids[table]
+
+    def db_user_emails(self) -> dict[str, str]:
+        """Lower-cased e-mail → external id of the people already stored (an e-mail logs one person in)."""
+        if self._db_emails is None:
+            stored = User.objects.exclude(email=None).values_list("email", "external_id")
+            self._db_emails = {(e or "").lower(): u for e, u in stored}
+        return self._db_emails
+
+    def preload(self) -> None:
+        """Read everything the check needs from the database now, so it never reads again.
+
+        In a parallel import the writer drops indexes of empty tables, which on PostgreSQL locks them until commit;
+        a checker reading one of those tables later would wait for a commit that waits for the checker.
+        """
+        for table in REFERENCED:
+            self.db_ids(table)
+        self.db_pipelines()
+        self.pipeline_of_opportunity("")
+        self.db_user_emails()
 
     def known(self, table: str, external_id: str) -> bool:
         return external_id in self.folder_ids[table] or external_id in self.db_ids(table)
@@ -433,7 +454,6 @@ class UsersLoader(Loader):
         super().__init__()
         self.managers: dict[str, str | None] = {}
         self.emails: dict[str, str] = {}
-        self._db_emails: dict[str, str] | None = None
 
     def check(self, values: dict[str, Any], *, file: str, line: int, ctx: Context) -> None:
         email, user = values["email"], values["user_id"]
@@ -444,11 +464,7 @@ class UsersLoader(Loader):
             ctx.report.error(file, line, "email", email, _("邮箱与用户 %(user)s 重复") % {"user": self.emails[folded]})
             return
         self.emails[folded] = user
-        if self._db_emails is None:
-            self._db_emails = {
-                (e or "").lower(): u for e, u in User.objects.exclude(email=None).values_list("email", "external_id")
-            }
-        owner = self._db_emails.get(folded)
+        owner = ctx.db_user_emails().get(folded)
         if owner is not None and owner != user:
             ctx.report.error(file, line, "email", email, _("邮箱已被库中用户 %(user)s 使用") % {"user": owner})
 
@@ -1065,12 +1081,20 @@ def _loaders(bundle: Bundle) -> list[Loader]:
     return [cls() for cls in LOADERS if cls.table_name in bundle.tables]
 
 
-def _check_all(*, bundle: Bundle, shift_days: int, progress_stream: Stream | None) -> ImportReport:
-    """Pass 1: every row of every file parsed and checked, keeping only ids. Writes nothing."""
+def _check_all(
+    *, bundle: Bundle, shift_days: int, progress_stream: Stream | None, on_ready: Callable[[], None] | None = None
+) -> ImportReport:
+    """Pass 1: every row of every file parsed and checked, keeping only ids. Writes nothing.
+
+    With `on_ready`, everything needed from the database is read first and `on_ready` is called after that.
+    """
     report = ImportReport(source=bundle.label, ignored=list(bundle.ignored))
     for label, line, reason in bundle.problems:
         report.error(label, line, "", "", reason)
     ctx = Context(report=report, now=clock_now(), shift_days=shift_days, pipelines_in_folder="pipelines" in bundle.tables)
+    if on_ready is not None:
+        ctx.preload()
+        on_ready()
     progress = Progress(stream=progress_stream, total=_estimate_rows(bundle))
     for loader in _loaders(bundle):
         _check_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
@@ -1185,10 +1209,14 @@ def interchange_import(
     return report
 
 
+READY = "ready"
+
+
 def _checker_main(bundle: Bundle, shift_days: int, progress_stream: Stream | None, sender: Connection) -> None:
     """The checking pass in its own process; sends back the report (or the traceback of a crash)."""
     try:
-        sender.send(_check_all(bundle=bundle, shift_days=shift_days, progress_stream=progress_stream))
+        ready = partial(sender.send, READY)
+        sender.send(_check_all(bundle=bundle, shift_days=shift_days, progress_stream=progress_stream, on_ready=ready))
     except BaseException:  # noqa: BLE001 - whatever happened must reach the parent, which decides
         sender.send(traceback.format_exc())
     finally:
@@ -1215,6 +1243,10 @@ def _import_parallel(
     sender.close()
     failure: Exception | None = None
     try:
+        # The writer may lock tables the checker reads; it starts once the checker has read all it needs.
+        verdict = receiver.recv()
+        if verdict != READY:
+            raise RuntimeError(f"the checking process crashed:\n{verdict}")
         with transaction.atomic():
             try:
                 counts = _write_all(bundle=bundle, shift_days=shift_days, now=started, progress_stream=progress_stream)
