@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from xiaoguan.interchange.demo import WORLD
 from xiaoguan.interchange.importer import interchange_import
@@ -26,6 +26,22 @@ SAMPLES = Path("/work/shared/samples")
 class ImportedWorld:
     folder: Path
     report: ImportReport
+    schema_before: dict[str, set[str]]
+
+
+BULK_TABLES = ("activities_activity", "leads_lead", "engagement_touchevent")
+
+
+def schema_of(tables: tuple[str, ...] = BULK_TABLES) -> dict[str, set[str]]:
+    """Each table's indexes and constraints (name and columns), as the database reports them."""
+    with connection.cursor() as cursor:
+        return {
+            table: {
+                f"{name}:{','.join(c['columns'] or [])}:{c['foreign_key']}"
+                for name, c in connection.introspection.get_constraints(cursor, table).items()
+            }
+            for table in tables
+        }
 
 
 def world_small_folder(base: Path) -> Path:
@@ -44,9 +60,10 @@ def world_b_folder() -> Path:
 
 def _imported(folder: Path, django_db_blocker) -> Iterator[ImportedWorld]:  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock(), transaction.atomic():
+        before = schema_of()
         report = interchange_import(bundle=folder_bundle(folder))
         assert not report.errors, report.as_text()[:2000]
-        yield ImportedWorld(folder=folder, report=report)
+        yield ImportedWorld(folder=folder, report=report, schema_before=before)
         transaction.set_rollback(True)
 
 
