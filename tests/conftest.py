@@ -12,6 +12,12 @@ from django.test import Client
 from xiaoguan.core.clock import clock_frozen_at, org_tz
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: their live server keeps threads (with database connections) alive for the rest of the
+    session, and the import's two-process mode must be tested in a single-threaded process."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 class Clock:
     """`clock.at("2025-03-07 17:30")` builds an organisation-time instant; `clock.set(...)` freezes now there."""
 

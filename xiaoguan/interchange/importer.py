@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -1158,10 +1159,13 @@ def parallel_possible(bundle: Bundle) -> bool:
     """Whether the checking pass may run in a second process beside the writing one.
 
     Not inside a caller's transaction (the checker, on its own connection, would not see that transaction's
-    rows), not for a ZIP (both processes would read through one shared file handle), and only with two cores.
+    rows), not for a ZIP (both processes would read through one shared file handle), only with two cores, and only
+    from a single-threaded process: a fork copies other threads' open database sockets, and the child's use or
+    teardown of them breaks the connections (seen with a test live server running beside an import).
     """
     return (
-        not connection.in_atomic_block
+        threading.active_count() == 1
+        and not connection.in_atomic_block
         and not isinstance(bundle, ZipBundle)
         and (os.cpu_count() or 1) >= 2
         and "fork" in multiprocessing.get_all_start_methods()
