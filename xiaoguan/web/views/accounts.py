@@ -7,9 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,12 +26,12 @@ from xiaoguan.receivables.selectors import invoice_list_visible_to
 from xiaoguan.web.forms import AccountEditForm, AccountFilterForm, ContactForm
 from xiaoguan.web.views.common import (
     AuthedRequest,
+    edit_submit,
     forbidden,
     history_rows,
     page_number,
     page_window,
     querystring_without_page,
-    refusal,
     render_form_error,
     works_sales,
 )
@@ -164,18 +164,12 @@ def account_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
     inline = request.htmx.target == INFO_TARGET
     template = "web/accounts/edit.html#form" if inline else "web/accounts/edit.html"
     form = AccountEditForm(request.POST or None, initial=AccountEditForm.initial_from(account))
-    context = {"account": account, "form": form, "inline": inline}
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_update(account=account, by=user, now=clock_now(), values=form.changed_values())
-        except (DomainError, ValidationError) as exc:
-            account.refresh_from_db()  # the service set the values on the instance before it refused them
-            return render_form_error(request, template, context, form=form, exc=refusal(exc))
-        if inline:
-            return render(request, "web/accounts/detail.html#saved", _section_context(request, account, saved=True))
-        messages.success(request, _("修改已保存。"))
-        return redirect("web:account_detail", external_id=account.external_id)
-    return render(request, template, context, status=422 if form.errors else 200)
+    return edit_submit(
+        request, form=form, record=account, template=template, context={"account": account, "form": form, "inline": inline},
+        save=lambda values: account_update(account=account, by=user, now=clock_now(), values=values),
+        saved_inline=lambda: render(request, "web/accounts/detail.html#saved", _section_context(request, account, saved=True)),
+        detail_url=reverse("web:account_detail", args=[account.external_id]), saved_message=_("修改已保存。"),
+    )
 
 
 @login_required
@@ -193,14 +187,9 @@ def contact_edit(request: AuthedRequest, external_id: str, contact_id: str) -> H
     context: dict[str, Any] = {"contact": contact, "contact_edit_form": form, "inline": inline}
     context = _section_context(request, account, **context, editing=contact.pk) if inline else {"account": account, **context}
     template = "web/accounts/detail.html#contacts" if inline else "web/accounts/contact_edit.html"
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_update(contact=contact, by=user, now=clock_now(), values=form.changed_values())
-        except (DomainError, ValidationError) as exc:
-            contact.refresh_from_db()  # the service set the values on the instance before it refused them
-            return render_form_error(request, template, context, form=form, exc=refusal(exc), form_name="contact_edit_form")
-        if inline:
-            return render(request, "web/accounts/detail.html#contacts_saved", _section_context(request, account, saved=True))
-        messages.success(request, _("联系人已保存。"))
-        return redirect("web:account_detail", external_id=account.external_id)
-    return render(request, template, context, status=422 if form.errors else 200)
+    return edit_submit(
+        request, form=form, record=contact, template=template, context=context, form_name="contact_edit_form",
+        save=lambda values: contact_update(contact=contact, by=user, now=clock_now(), values=values),
+        saved_inline=lambda: render(request, "web/accounts/detail.html#contacts_saved", _section_context(request, account, saved=True)),
+        detail_url=reverse("web:account_detail", args=[account.external_id]), saved_message=_("联系人已保存。"),
+    )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -133,6 +134,34 @@ def render_form_error(
     """Re-render the form with the refusal; 403 when it was a permission, 422 otherwise (HTMX swaps 422)."""
     form_take_error(form, exc)
     return render(request, template, {**context, form_name: form}, status=error_status(exc))
+
+
+def edit_submit(
+    request: AuthedRequest,
+    *,
+    form: Any,
+    record: models.Model,
+    save: Callable[[dict[str, Any]], object],
+    template: str,
+    context: dict[str, Any],
+    saved_inline: Callable[[], HttpResponse],
+    detail_url: str,
+    saved_message: str,
+    form_name: str = "form",
+) -> HttpResponse:
+    """The shared tail of every edit view: show the form, or save what changed and answer the way it was asked
+    (the re-drawn card for HTMX, a redirect with a message for a plain page). A refused save changes nothing."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.changed_values())
+        except (DomainError, ValidationError) as exc:
+            record.refresh_from_db()  # the service set the values on the instance before it refused them
+            return render_form_error(request, template, context, form=form, exc=refusal(exc), form_name=form_name)
+        if context["inline"]:
+            return saved_inline()
+        messages.success(request, saved_message)
+        return redirect(detail_url)
+    return render(request, template, context, status=422 if form.errors else 200)
 
 
 def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:

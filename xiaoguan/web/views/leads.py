@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,12 +27,12 @@ from xiaoguan.org.visibility import can_change, phone_for
 from xiaoguan.web.forms import LeadConvertForm, LeadCreateForm, LeadEditForm, LeadFilterForm, ReasonForm
 from xiaoguan.web.views.common import (
     AuthedRequest,
+    edit_submit,
     forbidden,
     history_rows,
     page_number,
     page_window,
     querystring_without_page,
-    refusal,
     render_form_error,
     works_sales,
 )
@@ -116,22 +115,16 @@ def lead_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
     template = "web/leads/edit.html#form" if inline else "web/leads/edit.html"
     initial = LeadEditForm.initial_from(lead, phone=phone_for(user=user, owner_id=lead.owner_id, phone=lead.phone))
     form = LeadEditForm(request.POST or None, initial=initial)
-    context = {"lead": lead, "form": form, "inline": inline}
     if lead.is_closed:
         messages.info(request, _("这条线索已关闭，不能再修改。"))
         url = reverse("web:lead_detail", args=[lead.external_id])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lead_update(lead=lead, by=user, now=clock_now(), values=form.changed_values())
-        except (DomainError, ValidationError) as exc:
-            lead.refresh_from_db()  # the service set the values on the instance before it refused them
-            return render_form_error(request, template, context, form=form, exc=refusal(exc))
-        if inline:
-            return render(request, "web/leads/detail.html#saved", _info_context(request, lead, saved=True))
-        messages.success(request, _("修改已保存。"))
-        return redirect("web:lead_detail", external_id=lead.external_id)
-    return render(request, template, context, status=422 if form.errors else 200)
+    return edit_submit(
+        request, form=form, record=lead, template=template, context={"lead": lead, "form": form, "inline": inline},
+        save=lambda values: lead_update(lead=lead, by=user, now=clock_now(), values=values),
+        saved_inline=lambda: render(request, "web/leads/detail.html#saved", _info_context(request, lead, saved=True)),
+        detail_url=reverse("web:lead_detail", args=[lead.external_id]), saved_message=_("修改已保存。"),
+    )
 
 
 @login_required

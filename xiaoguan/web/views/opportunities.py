@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Sum
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,12 +36,11 @@ from xiaoguan.receivables.selectors import invoice_list_visible_to
 from xiaoguan.web.forms import BoardFilterForm, LostForm, OpportunityEditForm, StageMoveForm
 from xiaoguan.web.views.common import (
     AuthedRequest,
+    edit_submit,
     error_status,
     forbidden,
     form_take_error,
     history_rows,
-    refusal,
-    render_form_error,
     works_sales,
 )
 
@@ -154,18 +152,13 @@ def opportunity_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
     inline = request.htmx.target == INFO_TARGET
     template = "web/opportunities/edit.html#form" if inline else "web/opportunities/edit.html"
     form = OpportunityEditForm(request.POST or None, initial=OpportunityEditForm.initial_from(opportunity))
-    context = {"opportunity": opportunity, "form": form, "inline": inline}
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity_update(opportunity=opportunity, by=user, now=clock_now(), values=form.changed_values())
-        except (DomainError, ValidationError) as exc:
-            opportunity.refresh_from_db()  # the service set the values on the instance before it refused them
-            return render_form_error(request, template, context, form=form, exc=refusal(exc))
-        if inline:
-            return render(request, "web/opportunities/detail.html#saved", _info_context(request, opportunity, saved=True))
-        messages.success(request, _("修改已保存。"))
-        return redirect("web:opportunity_detail", external_id=opportunity.external_id)
-    return render(request, template, context, status=422 if form.errors else 200)
+    return edit_submit(
+        request, form=form, record=opportunity, template=template,
+        context={"opportunity": opportunity, "form": form, "inline": inline},
+        save=lambda values: opportunity_update(opportunity=opportunity, by=user, now=clock_now(), values=values),
+        saved_inline=lambda: render(request, "web/opportunities/detail.html#saved", _info_context(request, opportunity, saved=True)),
+        detail_url=reverse("web:opportunity_detail", args=[opportunity.external_id]), saved_message=_("修改已保存。"),
+    )
 
 
 @login_required
