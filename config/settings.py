@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files: /api/docs works offline
     "xiaoguan.core",
     "xiaoguan.org",
+    "xiaoguan.worktime",
+    "xiaoguan.geo",
+    "xiaoguan.automation",
     "xiaoguan.customers",
     "xiaoguan.leads",
     "xiaoguan.opportunities",
@@ -56,6 +59,8 @@ INSTALLED_APPS = [
     "xiaoguan.engagement",
     "xiaoguan.receivables",
     "xiaoguan.targets",
+    "xiaoguan.routing",
+    "xiaoguan.capture",
     "xiaoguan.interchange",
     "xiaoguan.web",
     "xiaoguan.api",

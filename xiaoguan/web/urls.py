@@ -54,3 +54,8 @@ urlpatterns += [
     path("imports/leads/<uuid:token>/", imports.leads_import_map, name="leads_import_map"),
     path("imports/leads/<uuid:token>/confirm/", imports.leads_import_confirm, name="leads_import_confirm"),
 ]
+
+# The lead engine (issue 4): one URL module per area, so each area's routes live beside its views.
+from xiaoguan.web import urls_automation, urls_capture, urls_routing, urls_worktime  # noqa: E402
+
+urlpatterns += urls_automation.urlpatterns + urls_capture.urlpatterns + urls_routing.urlpatterns + urls_worktime.urlpatterns

@@ -1,0 +1,1 @@
+"""Lead capture: every channel (web form, API, WeCom, DingTalk, call logs, spreadsheets) becomes the same lead, deduplicated."""

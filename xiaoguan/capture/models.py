@@ -1,0 +1,3 @@
+"""Models of capture."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of geo."""
+
+from __future__ import annotations

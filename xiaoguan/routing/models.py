@@ -1,0 +1,3 @@
+"""Models of routing."""
+
+from __future__ import annotations

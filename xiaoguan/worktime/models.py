@@ -1,0 +1,3 @@
+"""Models of worktime."""
+
+from __future__ import annotations
