@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoguan.core.models import ExternalIdModel
 from xiaoguan.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from xiaoguan.core.normalize import company_key, phone_key
 
 
 class Account(ExternalIdModel):
@@ -47,6 +50,8 @@ class Account(ExternalIdModel):
     credit_limit = models.DecimalField(_("信用额度"), max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True)
     payment_terms_days = models.PositiveIntegerField(_("账期(天)"), null=True, blank=True)
     next_follow_up_at = models.DateTimeField(_("下次跟进"), null=True, blank=True)
+    # The dedupe key of the name (core/normalize.py): 某某(中国)有限公司 and 某某 are one customer.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("客户")
@@ -55,6 +60,7 @@ class Account(ExternalIdModel):
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["owner", "next_follow_up_at"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["name_key"], name="account_name_key", condition=~models.Q(name_key="")),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(credit_limit__gte=0) | models.Q(credit_limit__isnull=True), name="account_credit_limit_not_negative"),
@@ -62,6 +68,12 @@ class Account(ExternalIdModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = company_key(self.name)
+        if (fields := kwargs.get("update_fields")) is not None and "name" in fields:
+            kwargs["update_fields"] = {*fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class Contact(ExternalIdModel):
@@ -81,10 +93,18 @@ class Contact(ExternalIdModel):
     phone = models.CharField(_("电话"), max_length=32, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
     wechat = models.CharField(_("微信"), max_length=64, blank=True)
+    phone_key = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")
+        indexes = [models.Index(fields=["phone_key"], name="contact_phone_key", condition=~models.Q(phone_key=""))]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.phone_key = phone_key(self.phone)
+        if (fields := kwargs.get("update_fields")) is not None and "phone" in fields:
+            kwargs["update_fields"] = {*fields, "phone_key"}
+        super().save(*args, **kwargs)

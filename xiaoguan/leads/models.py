@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoguan.core.models import ExternalIdModel
 from xiaoguan.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from xiaoguan.core.normalize import company_key, email_key, phone_key
 
 
 class Lead(ExternalIdModel):
@@ -51,6 +54,18 @@ class Lead(ExternalIdModel):
     first_contact_at = models.DateTimeField(_("首次联系"), null=True, blank=True)
     converted_account = models.ForeignKey("customers.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("转化客户"))
     converted_opportunity = models.ForeignKey("opportunities.Opportunity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("转化商机"))
+    # An existing customer this lead came from (dedupe linked it): its owner gets the lead.
+    account = models.ForeignKey("customers.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", verbose_name=_("所属客户"))
+    # The first-contact clock (the Timer row is the truth for the sweep; this copy is for the inbox's colours).
+    first_contact_due_at = models.DateTimeField(_("首次联系时限"), null=True, blank=True)
+    last_touched_at = models.DateTimeField(_("最近跟进"), null=True, blank=True)
+    pool_since = models.DateTimeField(_("进入公海"), null=True, blank=True)
+    capture_count = models.PositiveIntegerField(_("留资次数"), default=1)
+    routing_reason = models.CharField(_("分配原因"), max_length=500, blank=True)
+    # Dedupe keys (core/normalize.py), kept by save(): +86 138-1234-5678 and 13812345678 are one person.
+    phone_key = models.CharField(max_length=16, blank=True, default="", editable=False)
+    email_key = models.CharField(max_length=254, blank=True, default="", editable=False)
+    company_key = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("线索")
@@ -60,6 +75,10 @@ class Lead(ExternalIdModel):
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["-created_at"]),
+            models.Index(fields=["phone_key"], name="lead_phone_key", condition=~models.Q(phone_key="")),
+            models.Index(fields=["email_key"], name="lead_email_key", condition=~models.Q(email_key="")),
+            models.Index(fields=["company_key"], name="lead_company_key", condition=~models.Q(company_key="")),
+            models.Index(fields=["region", "-pool_since"], name="lead_pool", condition=models.Q(pool_since__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(budget__gte=0) | models.Q(budget__isnull=True), name="lead_budget_not_negative"),
@@ -71,3 +90,52 @@ class Lead(ExternalIdModel):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATUSES
+
+    @property
+    def in_pool(self) -> bool:
+        return self.pool_since is not None
+
+    def keys_fill(self) -> None:
+        self.phone_key, self.email_key, self.company_key = phone_key(self.phone), email_key(self.email), company_key(self.company)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.keys_fill()
+        if (fields := kwargs.get("update_fields")) is not None and {"phone", "email", "company"} & set(fields):
+            kwargs["update_fields"] = {*fields, "phone_key", "email_key", "company_key"}
+        super().save(*args, **kwargs)
+
+
+class LeadAssignment(models.Model):
+    """Who got a lead, when, and why: the rule (as it was at that version) and the reason in words."""
+
+    class Kind(models.TextChoices):
+        ROUTED = "routed", _("规则分配")
+        MANUAL = "manual", _("手工分配")
+        ACCOUNT_OWNER = "account_owner", _("老客户归属")
+        CLAIMED = "claimed", _("公海领取")
+        REROUTED = "rerouted", _("重新分配")
+        RELEASED = "released", _("退回公海")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("线索"), db_index=False)
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("销售"), db_index=False)
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人"))
+    kind = models.CharField(_("方式"), max_length=16, choices=Kind.choices)
+    # No foreign key to the rule: the log keeps the rule as it was, even after it is edited or deleted.
+    rule_id = models.BigIntegerField(_("规则"), null=True, blank=True)
+    rule_name = models.CharField(_("规则名称"), max_length=100, blank=True)
+    rule_version = models.PositiveIntegerField(_("规则版本"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    details = models.JSONField(_("明细"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("线索分配记录")
+        verbose_name_plural = _("线索分配记录")
+        indexes = [
+            models.Index(fields=["lead", "-at"]),
+            # Daily caps count today's assignments per rep.
+            models.Index(fields=["rep", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.rep_id}"

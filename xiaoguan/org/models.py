@@ -111,6 +111,9 @@ class User(ExternalIdModel, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("在职"), default=True)
     is_staff = models.BooleanField(_("可进入后台"), default=False)
     phone = models.CharField(_("手机"), max_length=32, blank=True)
+    # Work-notice addresses: a message to one person reaches their phone through the company's WeCom / DingTalk app.
+    wecom_userid = models.CharField(_("企业微信账号"), max_length=64, blank=True)
+    dingtalk_userid = models.CharField(_("钉钉账号"), max_length=64, blank=True)
     date_joined = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[misc]
