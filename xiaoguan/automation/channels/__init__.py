@@ -3,9 +3,9 @@
 `deliver(channel=…, address=…, message=…, now=…)` sends and returns a short summary of the platform's answer, or raises
 `DeliveryFailed(detail, retryable=…)`. Addresses per channel:
 
-- email: {"email": "…"}
+- email: {"to": "…"} ({"email": "…"} is read too)
 - wecom_notice / dingtalk_notice: {"userid": "…"} (User.wecom_userid / User.dingtalk_userid)
-- wecom_bot / dingtalk_bot / feishu_bot: {"url": "…", "secret": "…"} (delivery.py resolves {"webhook_id": …} to these)
+- wecom_bot / dingtalk_bot / feishu_bot: {"url": "…", "secret": "…"} (delivery.py resolves {"bot_id": …} to these)
 """
 
 from __future__ import annotations

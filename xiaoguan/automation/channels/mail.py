@@ -46,7 +46,7 @@ def email_html(message: Message) -> str:
 
 
 def email_send(*, address: dict[str, Any], message: Message, now: datetime) -> str:
-    to = str(address.get("email") or "").strip()
+    to = str(address.get("to") or address.get("email") or "").strip()
     try:
         validate_email(to)
     except ValidationError:
