@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "ninja",  # serves Swagger UI from its own static files: /api/docs works offline
     "xiaoguan.core",
     "xiaoguan.org",
@@ -160,6 +161,21 @@ MAILERS = {
         },
     }
 }
+# Background work through Django's tasks interface (DESIGN.md "Stack"). `db`: the embedded queue in the database,
+# worked by `xiaoguan worker` (which `make run` starts). `rq`: RQ on Redis (REDIS_URL), worked by `xiaoguan worker`
+# processes on as many machines as needed. `immediate` runs a task inside the request (tests of the whole path).
+XIAOGUAN_TASKS = os.environ.get("XIAOGUAN_TASKS", "db")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "xiaoguan.automation.rq_backend.RQBackend", "QUEUES": ["default"], "OPTIONS": {"url": REDIS_URL}},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+    "dummy": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
+}
+TASKS = {"default": _TASK_BACKENDS[XIAOGUAN_TASKS]}
+# How often the worker sweeps for due timers, periodic jobs and deliveries to retry.
+XIAOGUAN_SWEEP_SECONDS = float(os.environ.get("XIAOGUAN_SWEEP_SECONDS", "30"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("XIAOGUAN_FROM_EMAIL", "xiaoguan@localhost")
 XIAOGUAN_BASE_URL = os.environ.get("XIAOGUAN_BASE_URL", "http://127.0.0.1:8000")
 

@@ -9,15 +9,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity, Task
+from xiaoguan.automation.services import timer_arm, timers_stop
+from xiaoguan.core.clock import clock_now
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.customers.models import Account
 from xiaoguan.leads.models import Lead
+from xiaoguan.leads.services import lead_touched
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.org.models import User
 from xiaoguan.org.visibility import can_change
 
 # A phone's clock may run a little ahead of the server's; beyond this, "occurred in the future" is a typo.
 CLOCK_SKEW = timedelta(minutes=5)
+TASK_DUE_TIMER = "task_due"
 
 
 @transaction.atomic
@@ -62,11 +66,9 @@ def activity_log(
     )
     activity.full_clean()
     activity.save()
-    if lead is not None and lead.first_contact_at is None:
-        lead.first_contact_at = occurred_at
-        if lead.status in (Lead.Status.NEW, Lead.Status.ASSIGNED):
-            lead.status = Lead.Status.CONTACTED
-        lead.save(update_fields=["first_contact_at", "status", "updated_at"])
+    if lead is not None:
+        # A call, visit or message proves first contact and stops the escalation clock; a note does not.
+        lead_touched(lead=lead, at=occurred_at, kind=kind, now=now)
     if next_follow_up_at is not None:
         _plan_follow_up(by=by, now=now, due_at=next_follow_up_at, account=account, opportunity=opportunity, lead=lead)
     return activity
@@ -78,10 +80,16 @@ def _plan_follow_up(*, by: User, now: datetime, due_at: datetime, account: Accou
             record.next_follow_up_at = due_at
             record.save(update_fields=["next_follow_up_at", "updated_at"])
     subject = opportunity or account or lead
-    Task.objects.create(
+    task = Task.objects.create(
         owner=by, title=(_("跟进 %(subject)s") % {"subject": subject})[:200], due_at=due_at, source=Task.Source.FOLLOW_UP,
         created_at=now, account=account, opportunity=opportunity, lead=lead,
     )
+    task_reminder_arm(task=task, now=now)
+
+
+def task_reminder_arm(*, task: Task, now: datetime) -> None:
+    """The owner is reminded when the to-do falls due (activities/rules.py), unless it is done by then."""
+    timer_arm(kind=TASK_DUE_TIMER, subject_kind="task", subject_id=task.pk, due_at=max(task.due_at, now), now=now)
 
 
 @transaction.atomic
@@ -102,10 +110,12 @@ def task_create(
         raise NotAllowedError()
     if not title.strip():
         raise ValidationFailedError(field_errors={"title": [_("请填写待办事项")]})
-    return Task.objects.create(
+    task = Task.objects.create(
         owner=owner, title=title.strip()[:200], due_at=due_at, source=source, created_at=now,
         account=account, opportunity=opportunity, lead=lead,
     )
+    task_reminder_arm(task=task, now=now)
+    return task
 
 
 @transaction.atomic
@@ -116,6 +126,7 @@ def task_complete(*, task: Task, by: User, now: datetime) -> Task:
         raise InvalidStateError(_("待办已完成"))
     task.done_at = now
     task.save(update_fields=["done_at"])
+    timers_stop(kind=TASK_DUE_TIMER, subject_kind="task", subject_ids=[task.pk])
     return task
 
 
@@ -126,5 +137,6 @@ def task_reopen(*, task: Task, by: User) -> Task:
         raise NotAllowedError()
     task.done_at = None
     task.save(update_fields=["done_at"])
+    task_reminder_arm(task=task, now=clock_now())
     return task
 

@@ -105,6 +105,32 @@ class Lead(ExternalIdModel):
         super().save(*args, **kwargs)
 
 
+class LeadPolicy(models.Model):
+    """The lead clock's numbers for a team (its subtree inherits them), or the company default when team is empty."""
+
+    team = models.OneToOneField("org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("团队"))
+    first_contact_minutes = models.PositiveIntegerField(_("首次联系时限(工作分钟)"), default=60)
+    escalate_manager_minutes = models.PositiveIntegerField(_("升级到直属上级(工作分钟)"), default=120)
+    escalate_second_minutes = models.PositiveIntegerField(_("升级到上上级(工作分钟)"), default=240)
+    pool_return_days = models.PositiveIntegerField(_("未跟进退回公海(天)"), default=7)
+    pool_claim_daily_limit = models.PositiveIntegerField(_("每人每天可领取公海线索"), default=10)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("线索时效规则")
+        verbose_name_plural = _("线索时效规则")
+        constraints = [
+            models.UniqueConstraint(fields=["team"], name="lead_policy_one_per_team"),
+            models.CheckConstraint(
+                condition=models.Q(first_contact_minutes__lt=models.F("escalate_manager_minutes"), escalate_manager_minutes__lt=models.F("escalate_second_minutes")),
+                name="lead_policy_escalation_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.team or _("公司默认"))
+
+
 class LeadAssignment(models.Model):
     """Who got a lead, when, and why: the rule (as it was at that version) and the reason in words."""
 

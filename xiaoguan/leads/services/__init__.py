@@ -79,6 +79,7 @@ def lead_disqualify(*, lead: Lead, by: User, now: datetime, reason: str) -> Lead
     old = lead.status
     lead.status = Lead.Status.DISQUALIFIED
     lead.save(update_fields=["status", "updated_at"])
+    lead_clock_stop(lead_ids=[lead.pk])
     history_record(subject=lead, actor=by, action=HistoryEntry.Action.CLOSED, at=now, changes={"status": [old, lead.status]}, note=reason.strip())
     return lead
 
@@ -131,5 +132,16 @@ def lead_convert(
     changes = {"status": [lead.status, Lead.Status.CONVERTED]}
     lead.status, lead.converted_account, lead.converted_opportunity = Lead.Status.CONVERTED, account, opportunity
     lead.save(update_fields=["status", "converted_account", "converted_opportunity", "updated_at"])
+    lead_clock_stop(lead_ids=[lead.pk])
     history_record(subject=lead, actor=by, action=HistoryEntry.Action.CONVERTED, at=now, changes=changes, note=str(account))
     return Conversion(account=account, contact=contact, opportunity=opportunity)
+
+
+# The lead engine (issue 4): assignment and the lead clock, first contact and the pool.
+from xiaoguan.leads.services.assign import PlannedAssignment, lead_assign, lead_assign_bulk, lead_clock_stop  # noqa: E402
+from xiaoguan.leads.services.pool import lead_claim, lead_pool_claims_today, lead_release_to_pool, lead_touched  # noqa: E402
+
+__all__ = [
+    "Conversion", "PlannedAssignment", "lead_assign", "lead_assign_bulk", "lead_claim", "lead_clock_stop", "lead_convert", "lead_create",
+    "lead_disqualify", "lead_pool_claims_today", "lead_release_to_pool", "lead_touched", "lead_update",
+]

@@ -1,0 +1,145 @@
+"""The lead clock: first contact in 60 business minutes, manager at 2 h, manager's manager at 4 h, pool after 7 days."""
+
+from __future__ import annotations
+
+import pytest
+
+from xiaoguan.activities.services import activity_log
+from xiaoguan.automation.models import Notification, Timer
+from xiaoguan.automation.sweep import sweep_run
+from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.services import lead_assign, lead_claim, lead_release_to_pool
+from xiaoguan.org.models import Role, Team
+from tests.factories.org import TeamFactory, UserFactory
+from tests.factories.sales import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def line():
+    """A region with a director, a manager and a rep: rep → manager → director."""
+    region = TeamFactory(name="华东大区", kind=Team.Kind.REGION)
+    director = UserFactory(role=Role.DIRECTOR, team=region, name="总监")
+    manager = UserFactory(role=Role.MANAGER, team=region, manager=director, name="经理")
+    rep = UserFactory(role=Role.REP, team=region, manager=manager, name="小王")
+    return rep, manager, director
+
+
+def _new_lead(rep, when):
+    lead = LeadFactory(owner=None, status=Lead.Status.NEW, assigned_at=None, created_at=when, region=rep.team)
+    return lead_assign(lead=lead, rep=rep, now=when, reason="测试")
+
+
+def _titles(user):
+    return list(Notification.objects.filter(recipient=user).order_by("pk").values_list("kind", flat=True))
+
+
+def test_assignment_records_why_arms_the_clock_and_tells_the_rep(line, clock):
+    rep, _, _ = line
+    when = clock.at("2025-03-05 10:00")  # a Wednesday
+    lead = _new_lead(rep, when)
+    assignment = LeadAssignment.objects.get(lead=lead)
+    assert (assignment.rep, assignment.reason) == (rep, "测试")
+    assert lead.first_contact_due_at == clock.at("2025-03-05 11:00")
+    assert Timer.objects.get(subject_id=lead.pk).due_at == clock.at("2025-03-05 11:00")
+    assert _titles(rep) == ["lead_assigned"]
+
+
+def test_uncontacted_lead_escalates_to_manager_after_two_business_hours(line, clock):
+    rep, manager, director = line
+    # given a lead assigned on a Friday at 17:30, the last half hour of the working day
+    lead = _new_lead(rep, clock.at("2025-03-07 17:30"))
+    # when the sweep runs over the weekend nothing happens; on Monday at 10:31 it catches up
+    sweep_run(now=clock.at("2025-03-08 12:00"))
+    assert _titles(manager) == []
+    sweep_run(now=clock.at("2025-03-10 10:31"))
+    # then the rep was told at step 0 and the rep's manager has exactly one escalation; the director none yet
+    assert _titles(rep) == ["lead_assigned", "lead_overdue"]
+    assert Notification.objects.filter(recipient=manager, kind="lead_escalated", subject_id=lead.pk).count() == 1
+    assert _titles(director) == []
+
+
+def test_the_sweep_is_idempotent(line, clock):
+    rep, manager, _ = line
+    _new_lead(rep, clock.at("2025-03-05 10:00"))
+    for _ in range(3):
+        sweep_run(now=clock.at("2025-03-05 12:05"))
+    assert _titles(manager) == ["lead_escalated"]
+
+
+def test_second_escalation_goes_to_the_managers_manager_at_four_hours(line, clock):
+    rep, manager, director = line
+    _new_lead(rep, clock.at("2025-03-05 09:00"))
+    sweep_run(now=clock.at("2025-03-05 12:59"))
+    assert _titles(director) == []
+    # 4 business hours after 09:00 with the 12:00–13:30 lunch break is 14:30 (default working hours)
+    sweep_run(now=clock.at("2025-03-05 14:31"))
+    assert _titles(director) == ["lead_escalated"]
+    assert _titles(manager) == ["lead_escalated"]
+
+
+def test_a_call_proves_contact_and_stops_escalation_but_a_note_does_not(line, clock):
+    rep, manager, _ = line
+    lead = _new_lead(rep, clock.at("2025-03-05 09:00"))
+    activity_log(by=rep, now=clock.at("2025-03-05 09:20"), kind="note", lead=lead, content="看了一下")
+    lead.refresh_from_db()
+    assert lead.first_contact_at is None
+    activity_log(by=rep, now=clock.at("2025-03-05 09:40"), kind="call", lead=lead, content="电话沟通需求", duration_seconds=300)
+    lead.refresh_from_db()
+    assert lead.first_contact_at == clock.at("2025-03-05 09:40")
+    assert lead.status == Lead.Status.CONTACTED
+    sweep_run(now=clock.at("2025-03-05 17:00"))
+    assert _titles(manager) == []
+    assert _titles(rep) == ["lead_assigned"]
+
+
+def test_untouched_lead_returns_to_the_pool_after_seven_days_and_a_rep_of_the_region_claims_it(line, clock):
+    rep, manager, _ = line
+    colleague = UserFactory(role=Role.REP, team=rep.team, manager=manager)
+    outsider = UserFactory(role=Role.REP, team=TeamFactory(name="华南大区"))
+    lead = _new_lead(rep, clock.at("2025-03-05 09:00"))
+    activity_log(by=rep, now=clock.at("2025-03-05 09:30"), kind="call", lead=lead, duration_seconds=60)
+    # touched again on day 3: the pool clock restarts from there
+    activity_log(by=rep, now=clock.at("2025-03-08 10:00"), kind="wecom_message", lead=lead, content="发了资料")
+    sweep_run(now=clock.at("2025-03-12 10:00"))
+    lead.refresh_from_db()
+    assert lead.owner == rep
+    sweep_run(now=clock.at("2025-03-15 10:01"))
+    lead.refresh_from_db()
+    assert lead.owner is None and lead.in_pool
+    assert "lead_returned_to_pool" in _titles(rep)
+    with pytest.raises(Exception, match="本大区"):
+        lead_claim(lead=lead, rep=outsider, now=clock.at("2025-03-15 11:00"))
+    lead_claim(lead=lead, rep=colleague, now=clock.at("2025-03-15 11:00"))
+    lead.refresh_from_db()
+    assert lead.owner == colleague and not lead.in_pool
+    assert LeadAssignment.objects.filter(lead=lead).values_list("kind", flat=True).last() == LeadAssignment.Kind.CLAIMED
+
+
+def test_claims_stop_at_the_daily_limit(line, clock):
+    rep, _, _ = line
+    now = clock.at("2025-03-05 10:00")
+    leads = [LeadFactory(owner=None, status=Lead.Status.NEW, assigned_at=None, region=rep.team) for _ in range(11)]
+    for lead in leads:
+        lead_release_to_pool(lead=lead, now=now, reason="测试")
+    for lead in leads[:10]:
+        lead_claim(lead=lead, rep=rep, now=now)
+    with pytest.raises(Exception, match="上限"):
+        lead_claim(lead=leads[10], rep=rep, now=now)
+
+
+def test_a_reassigned_lead_starts_a_fresh_series(line, clock):
+    rep, manager, _ = line
+    other = UserFactory(role=Role.REP, team=rep.team, manager=manager)
+    lead = _new_lead(rep, clock.at("2025-03-05 09:00"))
+    sweep_run(now=clock.at("2025-03-05 11:05"))
+    lead_assign(lead=lead, rep=other, now=clock.at("2025-03-05 11:10"), reason="改派")
+    # 2 business hours from 11:10 across the lunch break: 14:40
+    sweep_run(now=clock.at("2025-03-05 14:35"))
+    assert _titles(manager) == ["lead_escalated"]
+    sweep_run(now=clock.at("2025-03-05 14:41"))
+    assert _titles(manager) == ["lead_escalated", "lead_escalated"]
+    assert set(Notification.objects.filter(kind="lead_escalated").values_list("title", flat=True)) == {
+        f"{rep.name} 的线索超时未联系：{lead}", f"{other.name} 的线索超时未联系：{lead}"
+    }

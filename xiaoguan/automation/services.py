@@ -1,0 +1,167 @@
+"""Writes of the background runtime: arm and stop timers, notify people (in-app row + outside deliveries)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
+from xiaoguan.automation.registry import NOTIFICATION_KINDS
+from xiaoguan.org.models import User
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    subject_id: int
+    due_at: datetime
+    step: int = 0
+    payload: dict[str, Any] | None = None
+
+
+def timers_arm(*, kind: str, subject_kind: str, specs: Sequence[TimerSpec], now: datetime) -> None:
+    """Start (or move) the clock of `kind` on each subject: one upsert, however many subjects."""
+    if not specs:
+        return
+    Timer.objects.bulk_create(
+        [
+            Timer(kind=kind, subject_kind=subject_kind, subject_id=s.subject_id, step=s.step, due_at=s.due_at, armed_at=now, payload=s.payload or {})
+            for s in specs
+        ],
+        update_conflicts=True,
+        unique_fields=["kind", "subject_kind", "subject_id"],
+        update_fields=["step", "due_at", "armed_at", "payload"],
+        batch_size=2000,
+    )
+
+
+def timer_arm(*, kind: str, subject_kind: str, subject_id: int, due_at: datetime, now: datetime, step: int = 0, payload: dict[str, Any] | None = None) -> None:
+    timers_arm(kind=kind, subject_kind=subject_kind, specs=[TimerSpec(subject_id=subject_id, due_at=due_at, step=step, payload=payload)], now=now)
+
+
+def timers_stop(*, kind: str, subject_kind: str, subject_ids: Iterable[int]) -> int:
+    """Stop the clocks (the rows stay: when and how far they ran is history)."""
+    return Timer.objects.filter(kind=kind, subject_kind=subject_kind, subject_id__in=list(subject_ids), due_at__isnull=False).update(due_at=None)
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    recipient: User
+    kind: str
+    title: str
+    dedupe_key: str
+    body: str = ""
+    link: str = ""
+    subject_kind: str = ""
+    subject_id: int | None = None
+
+
+def notify(
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    dedupe_key: str,
+    now: datetime,
+    body: str = "",
+    link: str = "",
+    subject_kind: str = "",
+    subject_id: int | None = None,
+) -> Notification | None:
+    """Tell one person something, once: a second call with the same `dedupe_key` does nothing and returns None.
+
+    The bell's row is written in the caller's transaction; e-mail, work notices and group bots go out after commit.
+    """
+    draft = NotificationDraft(
+        recipient=recipient, kind=kind, title=title, dedupe_key=dedupe_key, body=body, link=link, subject_kind=subject_kind, subject_id=subject_id
+    )
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(**_row(draft, now))
+    except IntegrityError:
+        return None
+    _deliveries_plan([notification], now=now)
+    return notification
+
+
+def notify_many(*, drafts: Sequence[NotificationDraft], now: datetime) -> list[Notification]:
+    """Set-based `notify` for the sweep and bulk routing: drafts whose key already exists are skipped."""
+    if not drafts:
+        return []
+    keys = [d.dedupe_key for d in drafts]
+    existing = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh: dict[str, NotificationDraft] = {}
+    for draft in drafts:
+        if draft.dedupe_key not in existing:
+            fresh.setdefault(draft.dedupe_key, draft)
+    Notification.objects.bulk_create([Notification(**_row(d, now)) for d in fresh.values()], batch_size=1000)
+    created = list(Notification.objects.filter(dedupe_key__in=list(fresh)).select_related("recipient"))
+    _deliveries_plan(created, now=now)
+    return created
+
+
+def _row(draft: NotificationDraft, now: datetime) -> dict[str, Any]:
+    return {
+        "recipient": draft.recipient, "kind": draft.kind, "title": draft.title[:200], "body": draft.body, "link": draft.link[:300],
+        "subject_kind": draft.subject_kind, "subject_id": draft.subject_id, "created_at": now, "dedupe_key": draft.dedupe_key[:160],
+    }
+
+
+def personal_addresses(user: User) -> dict[str, dict[str, str]]:
+    """Where a person can be reached outside the app, given their profile and which platforms are configured."""
+    addresses: dict[str, dict[str, str]] = {}
+    if user.email:
+        addresses[Delivery.Channel.EMAIL] = {"to": user.email}
+    if user.wecom_userid and getattr(settings, "XIAOGUAN_WECOM_CORP_ID", ""):
+        addresses[Delivery.Channel.WECOM_NOTICE] = {"userid": user.wecom_userid}
+    if user.dingtalk_userid and getattr(settings, "XIAOGUAN_DINGTALK_APP_KEY", ""):
+        addresses[Delivery.Channel.DINGTALK_NOTICE] = {"userid": user.dingtalk_userid}
+    return addresses
+
+
+def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) -> None:
+    if not notifications:
+        return
+    recipients = {n.recipient_id for n in notifications}
+    kinds = {n.kind for n in notifications}
+    chosen = {
+        (p.user_id, p.kind): set(p.channels)
+        for p in NotificationPreference.objects.filter(user_id__in=recipients, kind__in=kinds).only("user_id", "kind", "channels")
+    }
+    bots = [b for b in BotWebhook.objects.filter(enabled=True).select_related("team") if set(b.kinds) & kinds]
+    deliveries: list[Delivery] = []
+    for n in notifications:
+        spec = NOTIFICATION_KINDS.get(n.kind)
+        wanted = chosen.get((n.recipient_id, n.kind), set(spec.default_channels) if spec else set())
+        for channel, address in personal_addresses(n.recipient).items():
+            if channel in wanted:
+                deliveries.append(Delivery(notification=n, channel=channel, address=address, created_at=now, next_attempt_at=now))
+        team_path = n.recipient.team.path if n.recipient.team_id and n.recipient.team else ""
+        for bot in bots:
+            if n.kind in bot.kinds and (bot.team is None or team_path.startswith(bot.team.path)):
+                deliveries.append(Delivery(notification=n, channel=bot.kind, address={"bot_id": bot.pk}, created_at=now, next_attempt_at=now))
+    if not deliveries:
+        return
+    Delivery.objects.bulk_create(deliveries, batch_size=1000)
+    ids = [d.pk for d in deliveries if d.pk is not None] or list(
+        Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: _deliveries_enqueue(ids))
+
+
+def _deliveries_enqueue(ids: list[int]) -> None:
+    from xiaoguan.automation.tasks import deliveries_send_task
+
+    deliveries_send_task.enqueue(delivery_ids=ids)
+
+
+def notifications_mark_read(*, user: User, now: datetime, ids: Sequence[int] | None = None) -> int:
+    """Mark the person's notifications read: the given ones, or all unread when `ids` is None."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=now)

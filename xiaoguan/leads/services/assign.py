@@ -1,0 +1,157 @@
+"""Giving leads to reps: one at a time (capture, claim, manual) or set-based (bulk routing), each with its reason.
+
+An assignment starts the lead's clock (a `lead_sla` Timer: first contact due, then escalations, then the pool) and
+tells the rep: the bell's row inside the transaction, their phone and mail after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, notify_many, timers_arm, timers_stop
+from xiaoguan.core.errors import InvalidStateError
+from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.policy import first_contact_due, lead_link
+from xiaoguan.org.models import User
+
+SLA_TIMER = "lead_sla"
+SUBJECT = "lead"
+
+# Steps of the lead clock (the Timer's `step`); the handlers live in leads/rules.py.
+STEP_FIRST_CONTACT = 0
+STEP_ESCALATE_MANAGER = 1
+STEP_ESCALATE_SECOND = 2
+STEP_POOL_RETURN = 3
+
+
+@dataclass(frozen=True)
+class PlannedAssignment:
+    lead_id: int
+    rep_id: int
+    rule_id: int | None = None
+    rule_name: str = ""
+    rule_version: int | None = None
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _assigned_dedupe(lead: Lead, now: datetime) -> str:
+    return f"lead-assigned:{lead.pk}:{lead.owner_id}:{int(now.timestamp())}"
+
+
+@transaction.atomic
+def lead_assign(
+    *,
+    lead: Lead,
+    rep: User,
+    now: datetime,
+    kind: str = LeadAssignment.Kind.MANUAL,
+    by: User | None = None,
+    rule_id: int | None = None,
+    rule_name: str = "",
+    rule_version: int | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> Lead:
+    """Give the lead to `rep`, record why, start its first-contact clock and tell the rep."""
+    if lead.is_closed:
+        raise InvalidStateError(_("线索已关闭，不能分配"))
+    if not rep.is_active:
+        raise InvalidStateError(_("%(name)s 已停用，不能接收线索") % {"name": rep.name})
+    lead.owner, lead.assigned_at, lead.pool_since = rep, now, None
+    if lead.status == Lead.Status.NEW:
+        lead.status = Lead.Status.ASSIGNED
+    lead.routing_reason = reason[:500]
+    lead.first_contact_due_at = None if lead.first_contact_at else first_contact_due(assigned_at=now, team_id=rep.team_id)
+    if lead.region_id is None and rep.team is not None:
+        lead.region = rep.team.region()
+    lead.save(update_fields=["owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at"])
+    LeadAssignment.objects.create(
+        lead=lead, rep=rep, at=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name[:100], rule_version=rule_version,
+        reason=reason[:500], details=details or {},
+    )
+    _clock_start([lead], now=now)
+    notify(
+        recipient=rep, kind="lead_assigned", title=_("新线索：%(lead)s") % {"lead": lead}, body=reason, link=lead_link(lead),
+        subject_kind=SUBJECT, subject_id=lead.pk, dedupe_key=_assigned_dedupe(lead, now), now=now,
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED) -> int:
+    """The set-based `lead_assign` for bulk routing: a handful of statements per rep, not per lead.
+
+    Each rep gets one summary notification for the batch rather than one per lead.
+    """
+    if not assignments:
+        return 0
+    reps = {u.pk: u for u in User.objects.filter(pk__in={a.rep_id for a in assignments}).select_related("team")}
+    inactive = [r.name for r in reps.values() if not r.is_active]
+    if inactive:
+        raise InvalidStateError(_("已停用的销售不能接收线索：%(names)s") % {"names": "、".join(inactive)})
+    leads = {lead.pk: lead for lead in Lead.objects.filter(pk__in=[a.lead_id for a in assignments]).only(
+        "pk", "status", "first_contact_at", "region_id", "owner_id", "name", "company", "external_id",
+    )}
+    closed = [lead for lead in leads.values() if lead.is_closed]
+    if closed:
+        raise InvalidStateError(_("线索已关闭，不能分配：%(ids)s") % {"ids": ", ".join(lead.external_id for lead in closed[:5])})
+    changed: list[Lead] = []
+    log: list[LeadAssignment] = []
+    per_rep: dict[int, int] = {}
+    for plan in assignments:
+        lead, rep = leads[plan.lead_id], reps[plan.rep_id]
+        lead.owner_id, lead.assigned_at, lead.pool_since = rep.pk, now, None
+        if lead.status == Lead.Status.NEW:
+            lead.status = Lead.Status.ASSIGNED
+        lead.routing_reason = plan.reason[:500]
+        lead.first_contact_due_at = None if lead.first_contact_at else first_contact_due(assigned_at=now, team_id=rep.team_id)
+        if lead.region_id is None and rep.team is not None:
+            region = rep.team.region()
+            lead.region_id = region.pk if region else None
+        lead.updated_at = now
+        changed.append(lead)
+        log.append(LeadAssignment(
+            lead_id=lead.pk, rep_id=rep.pk, at=now, by=by, kind=kind, rule_id=plan.rule_id, rule_name=plan.rule_name[:100],
+            rule_version=plan.rule_version, reason=plan.reason[:500], details=plan.details,
+        ))
+        per_rep[rep.pk] = per_rep.get(rep.pk, 0) + 1
+    Lead.objects.bulk_update(
+        changed, ["owner_id", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region_id", "updated_at"], batch_size=2000
+    )
+    LeadAssignment.objects.bulk_create(log, batch_size=2000)
+    _clock_start(changed, now=now)
+    stamp = int(now.timestamp())
+    notify_many(
+        drafts=[
+            NotificationDraft(
+                recipient=reps[rep_id], kind="lead_assigned", title=_("新分配 %(count)s 条线索") % {"count": count},
+                link="/leads/?status=assigned", dedupe_key=f"lead-assigned-bulk:{rep_id}:{stamp}:{count}",
+            )
+            for rep_id, count in per_rep.items()
+        ],
+        now=now,
+    )
+    return len(changed)
+
+
+def _clock_start(leads: Sequence[Lead], *, now: datetime) -> None:
+    from xiaoguan.leads.policy import pool_return_due
+
+    specs = []
+    for lead in leads:
+        if lead.first_contact_at is None and lead.first_contact_due_at is not None:
+            specs.append(TimerSpec(subject_id=lead.pk, due_at=lead.first_contact_due_at, step=STEP_FIRST_CONTACT))
+        else:
+            specs.append(TimerSpec(subject_id=lead.pk, due_at=pool_return_due(touched_at=now, team_id=None), step=STEP_POOL_RETURN))
+    timers_arm(kind=SLA_TIMER, subject_kind=SUBJECT, specs=specs, now=now)
+
+
+def lead_clock_stop(*, lead_ids: Sequence[int]) -> None:
+    timers_stop(kind=SLA_TIMER, subject_kind=SUBJECT, subject_ids=lead_ids)
