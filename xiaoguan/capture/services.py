@@ -37,7 +37,7 @@ from xiaoguan.capture.selectors import (
     lead_open_by_keys,
     lead_open_by_sender,
 )
-from xiaoguan.core.errors import DomainError, NotAllowedError, ValidationFailedError
+from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.core.normalize import company_key, email_key, phone_key
@@ -273,7 +273,9 @@ def capture_rejected(
 # --- the API's Idempotency-Key --------------------------------------------------------------------------------------
 
 
-class IdempotencyConflictError(DomainError):
+class IdempotencyConflictError(ValidationFailedError):
+    """The same Idempotency-Key with another body (IETF draft: 422)."""
+
     code = "idempotency_key_reused"
 
 
@@ -285,7 +287,8 @@ def request_fingerprint(body: Any) -> str:
 def capture_replay(*, capture: LeadCapture, request_hash: str) -> tuple[int, Any]:
     """The first answer to a repeated Idempotency-Key; the same key with another body is refused."""
     if capture.request_hash != request_hash:
-        raise IdempotencyConflictError(_("这个 Idempotency-Key 已用于另一个请求体"))
+        message = _("这个 Idempotency-Key 已用于另一个请求体")
+        raise IdempotencyConflictError(message, field_errors={"Idempotency-Key": [message]})
     return capture.response_status or 200, capture.response_body
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from xiaoguan.api.auth import viewer
@@ -24,11 +26,21 @@ from xiaoguan.api.schemas.leads import (
     LeadPatch,
 )
 from xiaoguan.api.schemas.opportunities import OpportunityOut
+from xiaoguan.capture.models import LeadCapture
+from xiaoguan.capture.selectors import capture_by_idempotency_key
+from xiaoguan.capture.services import (
+    capture_lead,
+    capture_replay,
+    capture_response_store,
+    request_fingerprint,
+)
 from xiaoguan.core.clock import clock_now
+from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.selectors import lead_list_visible_to, lead_search
-from xiaoguan.leads.services import lead_convert, lead_create, lead_disqualify, lead_update
-from xiaoguan.org.models import User
+from xiaoguan.leads.services import lead_convert, lead_disqualify, lead_update
+from xiaoguan.org.models import Role, User
+from xiaoguan.org.visibility import can_change
 
 router = Router(tags=["leads 线索"])
 
@@ -58,19 +70,70 @@ def leads_get(request: HttpRequest, lead_id: ExternalId) -> Any:
     return LeadOut.of(_lead(user, lead_id), viewer=user)
 
 
-@router.post("", response=with_errors({201: LeadOut}), summary="新建线索")
-def leads_create(request: HttpRequest, payload: LeadIn) -> Any:
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 200
+_IDEMPOTENCY_DOC = {
+    "parameters": [{
+        "in": "header", "name": IDEMPOTENCY_HEADER, "required": False, "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+        "description": "同一令牌用同一个键重复提交，返回第一次的结果，不会重复写入；同一个键配另一个请求体则返回 422。",
+    }],
+}
+
+
+def _lead_owner_default(user: User) -> User | None:
+    """A person entering a lead owns it; an admin's token (the website's backend, an integration) has it routed."""
+    return None if user.role == Role.ADMIN or user.is_superuser else user
+
+
+@router.post("", response=with_errors({200: LeadOut, 201: LeadOut}), summary="新建线索", openapi_extra=_IDEMPOTENCY_DOC)
+def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) -> Any:
+    """Goes through capture: a lead matching an open one (same phone or e-mail) is merged into it (200, the existing
+    lead, its owner told); one of an existing customer is linked to that account; a new one is 201. Without
+    `owner_id` the caller owns it, except an admin's token, whose leads are routed by the routing rules.
+    Header `X-Capture-Outcome`: created / merged / linked."""
     user = viewer(request)
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationFailedError(field_errors={IDEMPOTENCY_HEADER: [_("最多 %(n)s 个字") % {"n": IDEMPOTENCY_KEY_MAX}]})
+    body = payload.model_dump(mode="json")
+    fingerprint = request_fingerprint(body)
+    if key and (earlier := capture_by_idempotency_key(user=user, key=key)) is not None:
+        return _replayed(earlier, fingerprint, response)
     refs = References(viewer=user)
-    owner = refs.user("owner_id", payload.owner_id)
+    owner = refs.user("owner_id", payload.owner_id) if payload.owner_id else _lead_owner_default(user)
     region = refs.region("region_id", payload.region_id)
     refs.check()
-    lead = lead_create(
-        by=user, now=clock_now(), owner=owner, source=payload.source.value, name=payload.name, company=payload.company,
-        phone=payload.phone, email=payload.email, industry=payload.industry, region=region, city=payload.city,
-        company_size=payload.company_size, budget=payload.budget,
-    )
-    return Status(201, LeadOut.of(lead, viewer=user))
+    if owner is not None and not can_change(user=user, owner=owner):
+        raise NotAllowedError()
+    if not (payload.name.strip() or payload.company.strip()):
+        raise ValidationFailedError(field_errors={"name": [_("姓名和公司至少填写一项")]})
+    fields = {**{f: getattr(payload, f) for f in ("name", "company", "phone", "email", "industry", "city", "company_size", "budget")}, "region": region}
+    try:
+        with transaction.atomic():
+            result = capture_lead(
+                source=payload.source.value, fields=fields, raw=body, now=clock_now(), ip=request.META.get("REMOTE_ADDR") or None,
+                owner=owner, by=user, user=user, idempotency_key=key, request_hash=fingerprint,
+            )
+            assert result.lead is not None  # noqa: S101 - capture_lead always returns the lead it made or merged into
+            status = 201 if result.created else 200
+            out = LeadOut.of(result.lead, viewer=user).model_dump(mode="json")
+            capture_response_store(capture=result.capture, status=status, body=out)
+    except IntegrityError:
+        # Two requests with the same key at once: the second one's insert hit the unique key; answer as the first did.
+        earlier = capture_by_idempotency_key(user=user, key=key) if key else None
+        if earlier is None:
+            raise
+        return _replayed(earlier, fingerprint, response)
+    response["X-Capture-Outcome"] = result.outcome
+    return Status(status, out)
+
+
+def _replayed(earlier: LeadCapture, fingerprint: str, response: HttpResponse) -> Any:
+    """The first answer again; another body under the same key is a 422 `idempotency_key_reused`."""
+    status, out = capture_replay(capture=earlier, request_hash=fingerprint)
+    response["Idempotent-Replayed"] = "true"
+    response["X-Capture-Outcome"] = earlier.outcome
+    return Status(status, out)
 
 
 @router.patch("/{lead_id}", response=with_errors({200: LeadOut}), summary="修改线索")
