@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from xiaoguan.leads.models import Lead
-from xiaoguan.org.models import User
-from xiaoguan.org.visibility import assigned_scope, owner_scope, scope_any, scope_apply
+from django.db.models import Count, Q, QuerySet
+
+from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.org.models import Role, User
+from xiaoguan.org.visibility import SEE_ALL_ROLES, assigned_scope, owner_scope, scope_any, scope_apply
 
 
 def lead_list_visible_to(*, user: User) -> QuerySet[Lead]:
@@ -24,3 +28,70 @@ def lead_search(*, user: User, query: str = "", status: str = "", source: str = 
     if query:
         leads = leads.filter(Q(name__icontains=query) | Q(company__icontains=query) | Q(phone=query) | Q(external_id=query))
     return leads.order_by("-created_at", "-pk")
+
+
+def lead_assignment_counts(*, rep_ids: Sequence[int], since: datetime) -> dict[int, int]:
+    """New leads each rep received since `since` (routed, dispatched, claimed): what the daily cap counts."""
+    rows = (
+        LeadAssignment.objects.filter(rep_id__in=list(rep_ids), at__gte=since)
+        .exclude(kind=LeadAssignment.Kind.RELEASED)
+        .values("rep_id").annotate(n=Count("pk")).order_by()
+    )
+    return {row["rep_id"]: row["n"] for row in rows}
+
+
+def lead_pool_visible_to(*, user: User) -> QuerySet[Lead]:
+    """The pool (公海) a person may see and claim from: their region's; a director or admin sees every region's."""
+    pool = Lead.objects.filter(pool_since__isnull=False).exclude(status__in=Lead.CLOSED_STATUSES).select_related("region")
+    if not user.is_active:
+        return pool.none()
+    if user.role in SEE_ALL_ROLES:
+        return pool
+    if user.role in (Role.REP, Role.MANAGER) and user.team is not None and (region := user.team.region()) is not None:
+        return pool.filter(region=region)
+    return pool.none()
+
+
+@dataclass(frozen=True)
+class SlaStats:
+    assigned: int
+    contacted: int
+    response_p50_minutes: float | None
+    response_p90_minutes: float | None
+    within_2h_rate: float | None
+    within_72h_rate: float | None
+    overdue_now: int
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def lead_sla_stats(*, leads: QuerySet[Lead], since: datetime, now: datetime) -> SlaStats:
+    """First-response figures over leads assigned since `since` (the seeds' health lines: ≤ 2 h, ≥ 95 % in 72 h).
+
+    Response time is wall-clock from assignment to the first contact; a lead not yet contacted counts as not
+    within a window only once that window has passed.
+    """
+    rows: list[tuple[datetime, datetime | None]] = [
+        (assigned, contact)
+        for assigned, contact in leads.filter(assigned_at__gte=since, assigned_at__lte=now).values_list("assigned_at", "first_contact_at")
+        if assigned is not None
+    ]
+    minutes = sorted((contact - assigned).total_seconds() / 60 for assigned, contact in rows if contact is not None and contact >= assigned)
+    matured_72h = [(a, c) for a, c in rows if now - a >= timedelta(hours=72)]
+    matured_2h = [(a, c) for a, c in rows if now - a >= timedelta(hours=2)]
+
+    def rate(pairs: list[tuple[datetime, datetime | None]], window: timedelta) -> float | None:
+        if not pairs:
+            return None
+        return sum(1 for a, c in pairs if c is not None and c - a <= window) / len(pairs)
+
+    overdue = leads.filter(first_contact_at__isnull=True, first_contact_due_at__lt=now).exclude(status__in=Lead.CLOSED_STATUSES).count()
+    return SlaStats(
+        assigned=len(rows), contacted=len(minutes), response_p50_minutes=_percentile(minutes, 0.5), response_p90_minutes=_percentile(minutes, 0.9),
+        within_2h_rate=rate(matured_2h, timedelta(hours=2)), within_72h_rate=rate(matured_72h, timedelta(hours=72)), overdue_now=overdue,
+    )

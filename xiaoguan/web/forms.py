@@ -402,3 +402,20 @@ class TeamFilterForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+
+
+class LeadPolicyForm(forms.Form):
+    """The company-wide lead clock (LeadPolicy with no team)."""
+
+    first_contact_minutes = forms.IntegerField(label=_("首次联系时限（工作分钟）"), min_value=5, max_value=60 * 24 * 5)
+    escalate_manager_minutes = forms.IntegerField(label=_("未联系则升级到直属上级（工作分钟）"), min_value=10, max_value=60 * 24 * 10)
+    escalate_second_minutes = forms.IntegerField(label=_("仍未联系则升级到上上级（工作分钟）"), min_value=15, max_value=60 * 24 * 20)
+    pool_return_days = forms.IntegerField(label=_("未跟进退回公海（天）"), min_value=1, max_value=365)
+    pool_claim_daily_limit = forms.IntegerField(label=_("每人每天可领取公海线索（条）"), min_value=0, max_value=500)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, manager, second = (data.get(k) for k in ("first_contact_minutes", "escalate_manager_minutes", "escalate_second_minutes"))
+        if None not in (first, manager, second) and not (first < manager < second):  # type: ignore[operator]
+            raise forms.ValidationError(_("时限应依次递增：首次联系 < 升级到直属上级 < 升级到上上级"))
+        return data

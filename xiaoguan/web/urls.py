@@ -55,6 +55,20 @@ urlpatterns += [
     path("imports/leads/<uuid:token>/confirm/", imports.leads_import_confirm, name="leads_import_confirm"),
 ]
 
+# The bell, the lead pool (公海) and the managers' SLA board.
+from xiaoguan.web.views import leadclock, notifications  # noqa: E402
+
+urlpatterns += [
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/badge/", notifications.notification_badge, name="notification_badge"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("notifications/read-all/", notifications.notification_read_all, name="notification_read_all"),
+    path("leads-pool/", leadclock.lead_pool, name="lead_pool"),
+    path("leads-pool/<str:external_id>/claim/", leadclock.lead_pool_claim, name="lead_pool_claim"),
+    path("leads-sla/", leadclock.sla_board, name="sla_board"),
+    path("settings/leads/", leadclock.lead_settings, name="lead_settings"),
+]
+
 # The lead engine (issue 4): one URL module per area, so each area's routes live beside its views.
 from xiaoguan.web import urls_automation, urls_capture, urls_routing, urls_worktime  # noqa: E402
 

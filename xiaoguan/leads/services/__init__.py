@@ -139,9 +139,15 @@ def lead_convert(
 
 # The lead engine (issue 4): assignment and the lead clock, first contact and the pool.
 from xiaoguan.leads.services.assign import PlannedAssignment, lead_assign, lead_assign_bulk, lead_clock_stop  # noqa: E402
-from xiaoguan.leads.services.pool import lead_claim, lead_pool_claims_today, lead_release_to_pool, lead_touched  # noqa: E402
+from xiaoguan.leads.services.pool import (  # noqa: E402
+    lead_claim,
+    lead_policy_save,
+    lead_pool_claims_today,
+    lead_release_to_pool,
+    lead_touched,
+)
 
 __all__ = [
     "Conversion", "PlannedAssignment", "lead_assign", "lead_assign_bulk", "lead_claim", "lead_clock_stop", "lead_convert", "lead_create",
-    "lead_disqualify", "lead_pool_claims_today", "lead_release_to_pool", "lead_touched", "lead_update",
+    "lead_disqualify", "lead_policy_save", "lead_pool_claims_today", "lead_release_to_pool", "lead_touched", "lead_update",
 ]

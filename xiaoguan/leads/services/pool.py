@@ -88,3 +88,22 @@ def lead_claim(*, lead: Lead, rep: User, now: datetime) -> Lead:
     if lead_pool_claims_today(rep=rep, now=now) >= limit:
         raise InvalidStateError(_("今天已领取 %(limit)s 条，达到每日上限") % {"limit": limit})
     return lead_assign(lead=lead, rep=rep, now=now, kind=LeadAssignment.Kind.CLAIMED, by=rep, reason=_("从公海领取"))
+
+
+@transaction.atomic
+def lead_policy_save(*, by: User, now: datetime, values: dict[str, int], team_id: int | None = None) -> None:
+    """Change the lead clock's numbers (company default, or one team's); the change is kept in history."""
+    from xiaoguan.leads.models import LeadPolicy
+    from xiaoguan.leads.policy import policies_changed
+
+    if by.role not in (Role.ADMIN, Role.DIRECTOR) and not by.is_superuser:
+        raise NotAllowedError()
+    if not values["first_contact_minutes"] < values["escalate_manager_minutes"] < values["escalate_second_minutes"]:
+        raise InvalidStateError(_("时限应依次递增：首次联系 < 升级到直属上级 < 升级到上上级"))
+    policy = LeadPolicy.objects.filter(team_id=team_id).first() or LeadPolicy(team_id=team_id)
+    changes = {k: [getattr(policy, k, None), v] for k, v in values.items() if getattr(policy, k, None) != v}
+    for key, value in values.items():
+        setattr(policy, key, value)
+    policy.save()
+    history_record(subject=policy, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
+    policies_changed()

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext, pgettext
+from django.utils.translation import gettext as _
 
+from xiaoguan.core.clock import clock_today
 from xiaoguan.org.models import Role
 from xiaoguan.org.visibility import phone_for
 from xiaoguan.web.views.common import is_admin, leads_team, works_sales
@@ -110,6 +112,11 @@ def percent(value: float | None) -> str:
 
 
 _ICONS = {
+    "phone": "M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1.9.4 1.8.7 2.7a2 2 0 0 1-.5 2.1L8 9.8a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.7.7a2 2 0 0 1 1.7 2z",
+    "bell": "M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0",
+    "pool": "M3 12h18M3 12c2-3 4-3 6 0s4 3 6 0 4-3 6 0M3 17c2-3 4-3 6 0s4 3 6 0 4-3 6 0M12 3v6M9 6l3 3 3-3",
+    "gauge": "M12 21a9 9 0 1 1 9-9M12 12l5-4M3 12h2M12 3v2M19 12h2",
+    "settings": "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
     "home": "M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",
     "inbox": "M4 4h16v10h-4.5a3.5 3.5 0 0 1-7 0H4zM4 14v6h16v-6",
     "building": "M4 21V5a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v16M15 9h4a1 1 0 0 1 1 1v11M8 8h3M8 12h3M8 16h3M2 21h20",
@@ -163,14 +170,19 @@ def web_nav(context: template.Context) -> list[dict[str, Any]]:
     items.append(("web:account_list", pgettext("menu", "客户"), "building", ("account_list", "account_detail"), True))
     if user.role != Role.FINANCE:
         items.append(("web:opportunity_board", pgettext("menu", "商机"), "board", ("opportunity_board", "opportunity_detail"), True))
+    if user.role in (Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN):
+        items.append(("web:lead_pool", pgettext("menu", "公海"), "pool", ("lead_pool",), False))
     if leads_team(user):
         items.append(("web:team", pgettext("menu", "团队"), "team", ("team",), False))
+        items.append(("web:sla_board", pgettext("menu", "时效看板"), "gauge", ("sla_board",), False))
     items.append(("web:search", pgettext("menu", "搜索"), "search", ("search",), False))
     # Import pages come from interchange: the admin's bulk upload, a rep's own lead sheet. Shown only once they exist.
     if is_admin(user) and _url("web:import_home"):
         items.append(("web:import_home", pgettext("menu", "导入"), "import", ("import_home", "import_detail"), False))
     elif user.role == Role.REP and _url("web:leads_import"):
         items.append(("web:leads_import", pgettext("menu", "导入"), "import", ("leads_import", "leads_import_map"), False))
+    if is_admin(user) or user.role == Role.DIRECTOR:
+        items.append(("web:lead_settings", pgettext("menu", "线索设置"), "settings", ("lead_settings",), False))
     if is_admin(user):
         items.append(("web:invite", pgettext("menu", "邀请同事"), "mail", ("invite",), False))
         items.append(("web:handover", pgettext("menu", "离职交接"), "swap", ("handover",), False))
@@ -183,3 +195,21 @@ def web_nav(context: template.Context) -> list[dict[str, Any]]:
 @register.simple_tag(takes_context=True)
 def can_log_activity(context: template.Context) -> bool:
     return works_sales(context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def calendar_banner(context: template.Context) -> SafeString | str:
+    """The holiday table's coverage warning, for the people who can act on it (admins, directors, managers)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER):
+        return ""
+    from xiaoguan.worktime.selectors import calendar_warning
+
+    warning = calendar_warning(today=clock_today())
+    if not warning:
+        return ""
+    link = _url("web:worktime_calendar")
+    if link and is_admin(user):
+        return format_html('<div class="calendar-warning" role="status">{} <a href="{}">{}</a></div>', warning, link, _("去维护节假日表"))
+    return format_html('<div class="calendar-warning" role="status">{}</div>', warning)

@@ -50,12 +50,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="监听地址 HOST:PORT（默认 127.0.0.1:8000）")
         parser.add_argument("--workers", type=int, default=3, help="gunicorn 工作进程数（默认 3）")
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台进程（任务队列与定时扫描由别处的 xiaoguan worker 负责）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind: str = options["bind"]
         host, _, port = bind.rpartition(":")
         children = {"web": self._gunicorn_args(bind=bind, workers=options["workers"])}
-        # Later issues add the background worker here, e.g. children["worker"] = [python, -m, xiaoguan.cli, worker].
+        if not options["no_worker"]:
+            # The background worker: queued tasks (e-mail, webhooks) and the sweep every 30 s (timers, digests, retries).
+            children["worker"] = [sys.executable, "-m", "xiaoguan.cli", "worker"]
         code = self._supervise(children=children, ready=(host.strip("[]") or "127.0.0.1", int(port)), url=f"http://{bind}")
         if code:
             sys.exit(code)
