@@ -11,7 +11,7 @@ Also here: the admin's writes for this area — group-bot webhooks, per-person c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -192,7 +192,7 @@ def bot_webhook_test(*, bot: BotWebhook, by: User, now: datetime) -> str:
 # --- A person's channel choices -----------------------------------------------------------------------------------
 
 
-def notification_preferences_set(*, user: User, choices: dict[str, Sequence[str]]) -> None:
+def notification_preferences_set(*, user: User, choices: Mapping[str, Sequence[str]]) -> None:
     """Which outside channels `user` wants per notification kind (the bell always has everything). A kind left out keeps
     its stored choice; an empty list means in-app only."""
     allowed = set(PERSONAL_CHANNELS)
