@@ -57,9 +57,9 @@ def test_each_condition_must_hold():
     ]
     for conditions, miss in cases:
         spec = rule(1, "r", (10,), **conditions)
-        hit = {k: v for k, v in {"region_id": 7, "province": "江苏", "city": "苏州", "industry": "制造业", "company_size": "50-199",
-                                  "budget": Decimal("100000"), "source": "wecom" if "sources" in conditions else "web_form",
-                                  "chain_complete": conditions.get("decision_chain") == "complete"}.items()}
+        hit = {"region_id": 7, "province": "江苏", "city": "苏州", "industry": "制造业", "company_size": "50-199",
+               "budget": Decimal("100000"), "source": "wecom" if "sources" in conditions else "web_form",
+               "chain_complete": conditions.get("decision_chain") == "complete"}
         assert decide(lead=lead(**hit), rules=[spec], state=state).rep_id == 10, conditions
         assert decide(lead=lead(**{**hit, **miss}), rules=[spec], state=state).rule is None, (conditions, miss)
 

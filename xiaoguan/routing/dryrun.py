@@ -109,7 +109,10 @@ def rule_dry_run(*, rule: RoutingRule, now: datetime, days: int = 30) -> DryRunR
     names = dict(User.objects.filter(pk__in=members).values_list("pk", "name"))
     default_cap = default_daily_cap()
     own_caps = dict(RepCapacity.objects.filter(user_id__in=members, daily_cap__isnull=False).values_list("user_id", "daily_cap"))
-    caps: dict[int, int] = {pk: own_caps[pk] if pk in own_caps else default_cap for pk in members}
+    caps: dict[int, int] = {}
+    for pk in members:
+        own = own_caps.get(pk)
+        caps[pk] = own if own is not None else default_cap
 
     decisions = _replay(specs=specs, facts=facts, days_of=days_of, caps=caps, names=names)
     baseline = _replay(specs=baseline_specs, facts=facts, days_of=days_of, caps=caps, names=names)

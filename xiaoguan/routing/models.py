@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaoguan.core.models import ExternalIdModel
+
 DEFAULT_DAILY_CAP = 15
 
 
@@ -18,12 +20,14 @@ def default_daily_cap() -> int:
     return int(getattr(settings, "XIAOGUAN_LEAD_DAILY_CAP", DEFAULT_DAILY_CAP))
 
 
-class RoutingRule(models.Model):
+class RoutingRule(ExternalIdModel):
     """One rule: conditions on the lead, a target group (a team subtree's active reps, or named reps), a strategy.
 
     Rules are evaluated by `position` (then pk); the first enabled rule whose conditions all hold wins. Every change
     bumps `version` and writes a history entry; each assignment records the rule version that made it.
     """
+
+    EXTERNAL_PREFIX = "RR"
 
     class Strategy(models.TextChoices):
         ROUND_ROBIN = "round_robin", _("轮询")

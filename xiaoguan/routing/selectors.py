@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.leads import selectors as lead_selectors
-from xiaoguan.leads.models import Lead
+from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.org.visibility import SEE_ALL_ROLES
 from xiaoguan.routing.engine import Conditions, LeadFacts, RepState, RuleSpec, decision_chain_complete
@@ -80,8 +80,18 @@ def rep_assigned_today(*, rep_ids: Iterable[int], now: datetime) -> dict[int, in
     if not ids:
         return {}
     since = day_start(now.astimezone(org_tz()).date())
-    counts = lead_selectors.lead_assignment_counts(rep_ids=ids, since=since)
+    counter = getattr(lead_selectors, "lead_assignment_counts", None) or _assignment_counts
+    counts = counter(rep_ids=ids, since=since)
     return {int(k): int(v) for k, v in dict(counts).items()}
+
+
+def _assignment_counts(*, rep_ids: list[int], since: datetime) -> dict[int, int]:
+    """Stand-in until leads.selectors.lead_assignment_counts lands: assignments received since `since` (not releases)."""
+    rows = (
+        LeadAssignment.objects.filter(rep_id__in=rep_ids, at__gte=since).exclude(kind=LeadAssignment.Kind.RELEASED)
+        .values("rep_id").annotate(n=Count("pk")).order_by()
+    )
+    return {row["rep_id"]: row["n"] for row in rows}
 
 
 def rep_open_leads(*, rep_ids: Iterable[int]) -> dict[int, int]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -290,7 +291,15 @@ def route_decide(*, lead: Lead, now: datetime) -> RouteDecision:
 
 
 def _miss_record(*, lead_ids: Sequence[int], decisions: Sequence[Decision], now: datetime) -> None:
-    RouteMiss.objects.filter(lead_id__in=lead_ids).delete()
+    """Why these leads wait: one RouteMiss row each (the queue page), and the lead's own routing reason (its page)."""
+    for ids in _chunks(lead_ids):
+        RouteMiss.objects.filter(lead_id__in=ids).delete()
+    by_reason: dict[str, list[int]] = {}
+    for lead_id, decision in zip(lead_ids, decisions, strict=True):
+        by_reason.setdefault(decision.reason[:REASON_MAX], []).append(lead_id)
+    for reason, same in by_reason.items():
+        for ids in _chunks(same):
+            Lead.objects.filter(pk__in=ids, owner__isnull=True).update(routing_reason=reason)
     RouteMiss.objects.bulk_create([
         RouteMiss(lead_id=lead_id, at=now, rule_id=d.rule.id if d.rule else None, rule_name=d.rule.name if d.rule else "",
                   reason=d.reason[:REASON_MAX], details=d.details)
@@ -329,7 +338,9 @@ class RouteSummary:
     by_rule: Counter[str] = field(default_factory=Counter)
 
 
-def _route_rows(*, rows: list[dict[str, Any]], now: datetime, kind: str = LeadAssignment.Kind.ROUTED) -> tuple[RouteSummary, list[int]]:
+def _route_rows(
+    *, rows: list[dict[str, Any]], now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED
+) -> tuple[RouteSummary, list[int]]:
     """Decide for every row in memory (caps and turns counted as we go), assign the routed ones in one set-based call,
     record why the others wait. Returns the summary and the ids of the leads left unassigned."""
     rules = list(rule_list_enabled())
@@ -364,10 +375,10 @@ def _route_rows(*, rows: list[dict[str, Any]], now: datetime, kind: str = LeadAs
         summary.by_rule[rule.name] += 1
         planned.append(lead_services.PlannedAssignment(
             lead_id=row["pk"], rep_id=decision.rep_id, rule_id=rule.id, rule_name=rule.name, rule_version=rule.version,
-            reason=decision.reason[:REASON_MAX], details=decision.details, **({"kind": kind} if kind != LeadAssignment.Kind.ROUTED else {}),
+            reason=decision.reason[:REASON_MAX], details=decision.details,
         ))
     if planned:
-        lead_services.lead_assign_bulk(assignments=planned, now=now)
+        lead_services.lead_assign_bulk(assignments=planned, now=now, by=by, kind=kind)
     changed = []
     for rule_id, cursor in cursors.items():
         last = state.last_rep.get(rule_id)
@@ -376,8 +387,8 @@ def _route_rows(*, rows: list[dict[str, Any]], now: datetime, kind: str = LeadAs
             cursor.last_rep_id = last
             changed.append(cursor)
     RoutingCursor.objects.bulk_update(changed, ["last_rep_id", "turns"])
-    if planned:
-        RouteMiss.objects.filter(lead_id__in=[p.lead_id for p in planned]).delete()
+    for ids in _chunks([p.lead_id for p in planned]):
+        RouteMiss.objects.filter(lead_id__in=ids).delete()
     if missed_ids:
         _miss_record(lead_ids=missed_ids, decisions=missed, now=now)
     return summary, missed_ids
@@ -406,35 +417,43 @@ class RerouteSummary:
     routing: RouteSummary = field(default_factory=RouteSummary)
 
 
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def _unassign(*, lead_ids: Sequence[int], from_user: User, by: User | None, now: datetime, note: str) -> None:
-    """Back to the fallback queue: no owner, status new, its SLA clock no longer the leaver's."""
-    Lead.objects.filter(pk__in=lead_ids).update(owner=None, status=Lead.Status.NEW, assigned_at=None, first_contact_due_at=None, updated_at=now)
-    for lead_id in lead_ids:
-        history_record(subject=Lead(pk=lead_id), actor=by, action=HistoryEntry.Action.HANDOVER, at=now,
-                       changes={"owner": [str(from_user), None]}, note=note)
+    """Back to the unassigned state routing starts from: no owner, status new, the leaver's SLA clock stopped."""
+    content_type = ContentType.objects.get_for_model(Lead)
+    for ids in _chunks(lead_ids):
+        Lead.objects.filter(pk__in=ids).update(owner=None, status=Lead.Status.NEW, assigned_at=None, first_contact_due_at=None, updated_at=now)
+    lead_services.lead_clock_stop(lead_ids=lead_ids)
+    HistoryEntry.objects.bulk_create([
+        HistoryEntry(content_type=content_type, object_id=lead_id, actor=by, at=now, action=HistoryEntry.Action.HANDOVER,
+                     changes={"owner": [str(from_user), None]}, note=note[:500])
+        for lead_id in lead_ids
+    ], batch_size=1000)
 
 
 @transaction.atomic
 def rep_leads_reroute(*, rep: User, now: datetime, by: User | None) -> RerouteSummary:
     """The open leads of a rep who no longer takes leads (deactivated), given on:
 
-    - not yet contacted (new/assigned, no first contact): back through routing, as if they had just arrived (the rep,
-      inactive now, is skipped); those no rule can place wait in the fallback queue;
+    - not yet contacted (new/assigned, no first contact): unassigned and routed again as if they had just arrived (the
+      rep, inactive now, is skipped); those no rule can place wait in the fallback queue with their reason;
     - already contacted (a relationship exists): to the rep's nearest active manager, who knows the account and can
       pass it on by hand; with no active manager, to the lead pool (公海) of the region.
     """
     open_leads = Lead.objects.filter(owner=rep).exclude(status__in=Lead.CLOSED_STATUSES)
     uncontacted = Q(status__in=OPEN_UNCONTACTED, first_contact_at__isnull=True)
-    rows = list(open_leads.filter(uncontacted).order_by("created_at", "pk").values(*LEAD_FACT_FIELDS))
     summary = RerouteSummary()
-    if rows:
-        routed, missed_ids = _route_rows(rows=rows, now=now, kind=LeadAssignment.Kind.REROUTED)
+    ids = list(open_leads.filter(uncontacted).order_by("created_at", "pk").values_list("pk", flat=True))
+    if ids:
+        _unassign(lead_ids=ids, from_user=rep, by=by, now=now, note=_("原负责人 %(name)s 已停用，重新分配") % {"name": rep.name})
+        rows = list(Lead.objects.filter(pk__in=ids).order_by("created_at", "pk").values(*LEAD_FACT_FIELDS))
+        routed, missed_ids = _route_rows(rows=rows, now=now, by=by, kind=LeadAssignment.Kind.REROUTED)
         summary.routing, summary.rerouted, summary.to_queue = routed, routed.routed, len(missed_ids)
-        if missed_ids:
-            _unassign(lead_ids=missed_ids, from_user=rep, by=by, now=now, note=_("原负责人 %(name)s 已停用，等待分配") % {"name": rep.name})
     manager = next((m for m in manager_chain(user=rep) if m.is_active), None)
-    contacted = list(open_leads.exclude(uncontacted).order_by("pk"))
-    for lead in contacted:
+    for lead in open_leads.exclude(uncontacted).order_by("pk"):
         if manager is not None:
             lead_services.lead_assign(
                 lead=lead, rep=manager, now=now, by=by, kind=LeadAssignment.Kind.REROUTED,
