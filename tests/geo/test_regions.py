@@ -141,3 +141,20 @@ def test_a_new_region_team_is_seen_at_once(regions):
     assert region_for_city("沈阳") == regions["R-NORTH"].pk
     northeast = Team.objects.create(name="东北大区", kind=Team.Kind.REGION, parent=regions["R-NORTH"].parent)
     assert region_for_city("沈阳") == northeast.pk
+
+
+def test_command_learns_and_prints_json(regions):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    central = regions["R-CENTRAL"]
+    owner = UserFactory(team=central)
+    for _ in range(3):
+        LeadFactory(owner=owner, city="南昌", region=central)
+    LeadFactory(owner=owner, city="火星基地", region=central)
+    out = StringIO()
+    call_command("geo_regions_learn", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["provinces_set"] == ["江西省"] and summary["unresolved"] == {"火星基地": 1} and summary["records"] == 4

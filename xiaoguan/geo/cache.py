@@ -45,7 +45,8 @@ class CityInfo:
     adcode: str
     name: str
     short_name: str
-    province: str
+    province: str  # full name: 江苏省
+    province_short: str  # 江苏
     lat: float
     lng: float
     region_id: int | None
@@ -183,7 +184,7 @@ def _build() -> Index:
         source = province.region_source
         if own_region is not None and own_region in region_ids:
             region, source = own_region, "city"
-        cities[city_id] = CityInfo(city_id, adcode, name, short, province.name, lat, lng, region, source)
+        cities[city_id] = CityInfo(city_id, adcode, name, short, province.name, province.short_name, lat, lng, region, source)
         city_province[city_id] = province_id
         by_adcode[adcode] = city_id
         names[normalize(name)] = city_id

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import ValidationFailedError
 from xiaoguan.geo.cache import geo_cache_clear
@@ -108,7 +109,7 @@ def _check_regions(ids: Iterable[int | None]) -> None:
     wanted = {i for i in ids if i is not None}
     known = set(Team.objects.filter(kind=Team.Kind.REGION, pk__in=wanted).values_list("id", flat=True))
     if wanted - known:
-        raise ValidationFailedError("所选大区不存在", field_errors={"region": ["所选大区不存在"]})
+        raise ValidationFailedError(_("所选大区不存在"), field_errors={"region": [_("所选大区不存在")]})
 
 
 @transaction.atomic

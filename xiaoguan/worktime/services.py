@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from xiaoguan.core.errors import InvalidStateError, ValidationFailedError
 from xiaoguan.org.models import Team
@@ -34,7 +35,7 @@ def _year_materialize(year: int) -> None:
 
 def _check_kind(kind: str) -> None:
     if kind not in Holiday.Kind.values:
-        raise ValidationFailedError(field_errors={"kind": ["未知类型"]})
+        raise ValidationFailedError(field_errors={"kind": [_("未知类型")]})
 
 
 @transaction.atomic
@@ -44,7 +45,7 @@ def holiday_create(*, day: date, kind: str, name: str = "") -> Holiday:
     _year_materialize(day.year)
     existing = Holiday.objects.filter(date=day).first()
     if existing is not None and existing.origin == Holiday.Origin.ADMIN:
-        raise ValidationFailedError(field_errors={"date": [f"{day.isoformat()} 已有记录，请直接编辑"]})
+        raise ValidationFailedError(field_errors={"date": [_("%(date)s 已有记录，请直接编辑") % {"date": day.isoformat()}]})
     if existing is not None:
         # The bundled row of that day, just copied in: the admin's entry replaces it.
         existing.delete()
@@ -61,7 +62,7 @@ def holiday_update(*, holiday: Holiday, day: date, kind: str, name: str = "") ->
         _year_materialize(day.year)
         clash = Holiday.objects.filter(date=day).exclude(pk=holiday.pk).first()
         if clash is not None and clash.origin == Holiday.Origin.ADMIN:
-            raise ValidationFailedError(field_errors={"date": [f"{day.isoformat()} 已有记录"]})
+            raise ValidationFailedError(field_errors={"date": [_("%(date)s 已有记录") % {"date": day.isoformat()}]})
         if clash is not None:
             clash.delete()
     holiday.date, holiday.kind, holiday.name, holiday.origin = day, kind, name.strip()[:60], Holiday.Origin.ADMIN
@@ -81,7 +82,7 @@ def holiday_delete(*, holiday: Holiday) -> None:
 def holidays_reload_year(*, year: int) -> int:
     """Replace the year's bundled rows with the package's calendar; the admin's own rows stay. Returns rows written."""
     if year not in bundled_years():
-        raise InvalidStateError(f"内置的 chinese-calendar 未收录 {year} 年，请手工录入或升级该软件包")
+        raise InvalidStateError(_("内置的 chinese-calendar 未收录 %(year)s 年，请手工录入或升级该软件包") % {"year": year})
     Holiday.objects.filter(date__year=year, origin=Holiday.Origin.BUNDLED).delete()
     admin_days = set(Holiday.objects.filter(date__year=year).values_list("date", flat=True))
     rows = [
@@ -113,7 +114,7 @@ def _clean_hours(*, weekdays: str, periods: str) -> tuple[str, str]:
 def work_schedule_save(*, team: Team | None, weekdays: str, periods: str) -> WorkSchedule:
     """Set the working hours of a team (None: the company default); its sub-teams without their own inherit them."""
     weekdays, periods = _clean_hours(weekdays=weekdays, periods=periods)
-    schedule, _created = WorkSchedule.objects.update_or_create(team=team, defaults={"weekdays": weekdays, "periods": periods})
+    schedule, _created_now = WorkSchedule.objects.update_or_create(team=team, defaults={"weekdays": weekdays, "periods": periods})
     _changed()
     return schedule
 
@@ -122,6 +123,6 @@ def work_schedule_save(*, team: Team | None, weekdays: str, periods: str) -> Wor
 def work_schedule_delete(*, schedule: WorkSchedule) -> None:
     """A team's own hours go; it inherits again. The company default stays (it is the root of inheritance)."""
     if schedule.team_id is None:
-        raise InvalidStateError("公司默认工作时间不能删除，只能修改")
+        raise InvalidStateError(_("公司默认工作时间不能删除，只能修改"))
     schedule.delete()
     _changed()
