@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.automation_channels.receivers import HttpReceiver, SmtpSink
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    # A test client request with Accept-Language leaves its language active in the thread; start each test in Chinese.
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture(autouse=True)

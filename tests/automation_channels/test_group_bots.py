@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -56,16 +57,21 @@ def test_wecom_bot_rate_limit_is_retryable_and_a_bad_key_is_not(receiver: HttpRe
     assert "93000" in invalid.value.detail
 
 
+def _live_now() -> datetime:
+    return datetime.now(tz=ZoneInfo("Asia/Shanghai"))
+
+
 def test_dingtalk_bot_signs_with_timestamp_and_hmac_sha256(receiver: HttpReceiver):
     # given a DingTalk bot with 加签 on
     secret = "SEC0123456789abcdef"
     url = receiver.url("/robot/send?access_token=tok-1")
     # when a message with a link goes out
-    deliver(channel="dingtalk_bot", address={"url": url, "secret": secret}, message=MESSAGE, now=NOW)
-    # then the URL carries the millisecond timestamp and the signature DingTalk documents
+    now = _live_now()
+    deliver(channel="dingtalk_bot", address={"url": url, "secret": secret}, message=MESSAGE, now=now)
+    # then the URL carries `now` in milliseconds and the signature DingTalk documents
     [request] = receiver.to("/robot/send")
     timestamp = request.query["timestamp"]
-    assert timestamp == str(int(NOW.timestamp() * 1000)) == "1741339805250"
+    assert timestamp == str(int(now.timestamp() * 1000))
     expected = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()).decode()
     assert request.query["sign"] == expected  # parse_qs undid the URL encoding: '+' and '/' arrived intact
     assert request.query["access_token"] == "tok-1"
@@ -106,11 +112,12 @@ def test_feishu_bot_sends_a_signed_post_message(receiver: HttpReceiver):
     secret = "feishu-secret-xyz"
     receiver.default("/open-apis/bot/v2/hook/hook-id", Reply(body={"code": 0, "msg": "success", "data": {}}))
     # when a message goes out
-    summary = deliver(channel="feishu_bot", address={"url": receiver.url("/open-apis/bot/v2/hook/hook-id"), "secret": secret}, message=MESSAGE, now=NOW)
+    now = _live_now()
+    summary = deliver(channel="feishu_bot", address={"url": receiver.url("/open-apis/bot/v2/hook/hook-id"), "secret": secret}, message=MESSAGE, now=now)
     # then timestamp (seconds) and sign = base64(HMAC-SHA256(key="timestamp\nsecret", msg="")) are in the body
     [request] = receiver.requests
     body = request.json
-    assert body["timestamp"] == str(int(NOW.timestamp())) == "1741339805"
+    assert body["timestamp"] == str(int(now.timestamp()))
     expected = base64.b64encode(hmac.new(f"{body['timestamp']}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode()
     assert body["sign"] == expected
     # and the message is a rich-text post, one paragraph a line, the link last
@@ -153,3 +160,19 @@ def test_feishu_bot_non_zero_code_is_a_failure(receiver: HttpReceiver, answer, r
         deliver(channel="feishu_bot", address={"url": receiver.url("/hook"), "secret": "s"}, message=MESSAGE, now=NOW)
     assert failed.value.retryable is retryable
     assert str(answer.get("code", answer.get("StatusCode"))) in failed.value.detail
+
+
+def test_a_replayed_now_signs_with_the_wall_clock(receiver: HttpReceiver):
+    # given a sweep replaying last year (--as-of): the platforms refuse signatures an hour away from their clock
+    replayed = _live_now() - timedelta(days=365)
+    # when both signing bots send
+    deliver(channel="dingtalk_bot", address={"url": receiver.url("/ding?access_token=t"), "secret": "SECd"}, message=MESSAGE, now=replayed)
+    deliver(channel="feishu_bot", address={"url": receiver.url("/feishu"), "secret": "fs"}, message=MESSAGE, now=replayed)
+    # then the timestamps are today's and the signatures match them
+    ding, feishu = receiver.requests
+    assert abs(int(ding.query["timestamp"]) / 1000 - time.time()) < 5
+    assert abs(int(feishu.json["timestamp"]) - time.time()) < 5
+    ts = ding.query["timestamp"]
+    assert ding.query["sign"] == base64.b64encode(hmac.new(b"SECd", f"{ts}\nSECd".encode(), hashlib.sha256).digest()).decode()
+    ts = feishu.json["timestamp"]
+    assert feishu.json["sign"] == base64.b64encode(hmac.new(f"{ts}\nfs".encode(), b"", hashlib.sha256).digest()).decode()

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from xiaoguan.automation.channels import BOT_CHANNELS, DeliveryFailed, Message, deliver
@@ -107,7 +108,10 @@ def delivery_attempt(*, delivery: Delivery, now: datetime) -> None:
     if not _claim(delivery, now=now):
         return  # another sender has it, or it is finished
     try:
-        response = deliver(channel=delivery.channel, address=delivery_address(delivery), message=delivery_message(delivery.notification), now=now)
+        # The words around the message ("查看详情", the mail's footer) in the organisation's language, whatever the
+        # worker thread last served.
+        with translation.override(settings.LANGUAGE_CODE):
+            response = deliver(channel=delivery.channel, address=delivery_address(delivery), message=delivery_message(delivery.notification), now=now)
     except DeliveryFailed as failure:
         _failed(delivery, detail=failure.detail, retryable=failure.retryable, now=now)
     except Exception as error:  # a bug in one channel must not lose the delivery or stop the sweep (logged below)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,14 @@ def truncate_bytes(text: str, limit: int) -> str:
     if len(encoded) <= limit:
         return text
     return encoded[: max(limit - 3, 0)].decode(errors="ignore") + "…"
+
+
+# DingTalk and Feishu refuse a signature whose timestamp is more than an hour from their own clock.
+SIGNATURE_TOLERANCE = timedelta(minutes=10)
+
+
+def signing_instant(now: datetime) -> datetime:
+    """The instant a bot signature carries: `now` as given when it is live, the wall clock when `now` is a replay
+    (`xiaoguan sweep --as-of`, a frozen clock) that the platform would reject as stale."""
+    wall = datetime.now(tz=UTC)
+    return now if abs(now - wall) <= SIGNATURE_TOLERANCE else wall

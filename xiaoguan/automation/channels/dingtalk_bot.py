@@ -1,6 +1,6 @@
 """钉钉群机器人: POST the webhook URL (…/robot/send?access_token=…) an `actionCard` (with a link) or `markdown`.
 
-加签 (signing), when the bot has a secret: timestamp = now in milliseconds; sign = urlencode(base64(HmacSHA256(
+加签 (signing), when the bot has a secret: timestamp = now in milliseconds (the wall clock during a replay); sign = urlencode(base64(HmacSHA256(
 key=secret, msg=f"{timestamp}\\n{secret}"))), both appended to the URL as query parameters. The answer is
 {"errcode": 0, "errmsg": "ok"}; 130101 "send too fast" (20 a minute per bot) and -1 "system busy" are worth a retry.
 """
@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.utils.translation import gettext as _
 
-from xiaoguan.automation.channels.base import DeliveryFailed, Message
+from xiaoguan.automation.channels.base import DeliveryFailed, Message, signing_instant
 from xiaoguan.automation.channels.http import errcode_check, post_json, summary
 
 RETRYABLE_CODES = frozenset({-1, 130101})
@@ -31,7 +31,7 @@ def dingtalk_sign(*, timestamp_ms: int, secret: str) -> str:
 def dingtalk_signed_url(url: str, *, secret: str, now: datetime) -> str:
     if not secret:
         return url
-    timestamp_ms = int(now.timestamp() * 1000)
+    timestamp_ms = int(signing_instant(now).timestamp() * 1000)
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("timestamp", "sign")]
     query += [("timestamp", str(timestamp_ms)), ("sign", dingtalk_sign(timestamp_ms=timestamp_ms, secret=secret))]

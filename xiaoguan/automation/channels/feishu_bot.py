@@ -1,6 +1,6 @@
 """飞书 / Lark 群机器人 (custom bot): POST the webhook URL (…/open-apis/bot/v2/hook/…) a rich-text `post` message.
 
-签名校验, when the bot has a secret: timestamp = now in seconds; sign = base64(HmacSHA256(key=f"{timestamp}\\n{secret}",
+签名校验, when the bot has a secret: timestamp = now in seconds (the wall clock during a replay); sign = base64(HmacSHA256(key=f"{timestamp}\\n{secret}",
 msg=b"")), both sent in the JSON body. The answer is {"code": 0, "msg": "success", "data": {}} (older deployments:
 {"StatusCode": 0, "StatusMessage": "success"}); 11232 is the rate limit, 2200 an internal error.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from xiaoguan.automation.channels.base import DeliveryFailed, Message
+from xiaoguan.automation.channels.base import DeliveryFailed, Message, signing_instant
 from xiaoguan.automation.channels.http import errcode_check, post_json, summary
 
 RETRYABLE_CODES = frozenset({2200, 11232})
@@ -41,7 +41,7 @@ def feishu_bot_send(*, address: dict[str, Any], message: Message, now: datetime)
         raise DeliveryFailed(_("未配置 Webhook 地址"), retryable=False)
     payload = feishu_bot_payload(message)
     if secret := str(address.get("secret") or ""):
-        timestamp = int(now.timestamp())
+        timestamp = int(signing_instant(now).timestamp())
         payload = {"timestamp": str(timestamp), "sign": feishu_sign(timestamp=timestamp, secret=secret), **payload}
     data = post_json(url, payload)
     key = "StatusCode" if "StatusCode" in data and "code" not in data else "code"
