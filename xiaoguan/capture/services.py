@@ -13,14 +13,12 @@ This is the capture benchmark's hot path: a handful of indexed single-row querie
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.activities.services import activity_log
+from xiaoguan.automation.services import notify
 from xiaoguan.capture.crypto import CallbackCryptoError, aes_key
 from xiaoguan.capture.models import FORM_FIELDS, CaptureChannel, LeadCapture, WebForm, form_nonce_new
 from xiaoguan.capture.selectors import (
@@ -43,7 +42,9 @@ from xiaoguan.core.models import HistoryEntry
 from xiaoguan.core.normalize import company_key, email_key, phone_key
 from xiaoguan.customers.models import Account
 from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.services.assign import lead_assign
 from xiaoguan.org.models import Role, Team, User
+from xiaoguan.routing.services import lead_route
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +53,6 @@ MAX_LENGTHS: dict[str, int] = {name: int(getattr(Lead._meta.get_field(name), "ma
 MESSAGE_MAX = 5000
 # Fields a merge may fill on the existing lead when they are blank there.
 MERGE_FILLS = (*TEXT_FIELDS, "budget", "region")
-
-
-@cache
-def _collaborator(module: str, name: str) -> Callable[..., Any] | None:
-    """A service of an app that sits beside capture and may not be installed in this build (routing, notifications).
-
-    Looked up once; absent → None, and capture keeps working without that step (the lead waits unassigned, no bell).
-    """
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None
 
 
 @dataclass(frozen=True)
@@ -126,8 +114,7 @@ def _lead_link(lead: Lead) -> str:
 
 
 def _notify(*, recipient: User | None, kind: str, title: str, body: str, lead: Lead, dedupe_key: str, now: datetime) -> None:
-    notify = _collaborator("xiaoguan.automation.services", "notify")
-    if notify is None or recipient is None or not recipient.is_active:
+    if recipient is None or not recipient.is_active:
         return
     notify(
         recipient=recipient, kind=kind, title=title[:200], body=body, link=_lead_link(lead), subject_kind="lead",
@@ -135,25 +122,9 @@ def _notify(*, recipient: User | None, kind: str, title: str, body: str, lead: L
     )
 
 
-def _assign(*, lead: Lead, rep: User, now: datetime, by: User | None, kind: str, reason: str) -> bool:
-    """Give the lead to the rep; True when the leads engine did it (and so already notified the rep)."""
-    assign = _collaborator("xiaoguan.leads.services", "lead_assign")
-    if assign is not None:
-        assign(lead=lead, rep=rep, now=now, by=by, kind=kind, reason=reason)
-        return True
-    # Without the leads engine's assignment service: owner and a log row, no SLA clock.
-    lead.owner, lead.status, lead.assigned_at, lead.routing_reason = rep, Lead.Status.ASSIGNED, now, reason[:500]
-    lead.save(update_fields=["owner", "status", "assigned_at", "routing_reason", "updated_at"])
-    LeadAssignment.objects.create(lead=lead, rep=rep, at=now, by=by, kind=kind, reason=reason[:500])
-    return False
-
-
-def _route(*, lead: Lead, now: datetime) -> Lead:
-    route = _collaborator("xiaoguan.routing.services", "lead_route")
-    if route is None:
-        return lead  # no routing in this build: the lead waits, unassigned, status new
-    routed: Lead = route(lead=lead, now=now)
-    return routed
+def _assign(*, lead: Lead, rep: User, now: datetime, by: User | None, kind: str, reason: str) -> Lead:
+    """Give the lead to the rep: owner, assignment log, first-contact clock, and the rep's bell (lead_assign)."""
+    return lead_assign(lead=lead, rep=rep, now=now, by=by, kind=kind, reason=reason)
 
 
 def _merge(*, lead: Lead, clean: Mapping[str, Any]) -> list[str]:
@@ -196,6 +167,8 @@ def capture_lead(
     user: User | None = None,
     idempotency_key: str = "",
     request_hash: str = "",
+    history_action: str = HistoryEntry.Action.CREATED,
+    history_note: str = "",
 ) -> CaptureResult:
     """Turn one arrival into a lead: merged into an open one, linked to an existing account, or new and routed.
 
@@ -221,27 +194,31 @@ def capture_lead(
         **{name: clean[name] for name in (*TEXT_FIELDS, "budget")},
         region=_region_default(clean=clean, web_form=web_form, channel=channel, owner=owner or (account.owner if account else None)),
     )
+    own = owner is not None and owner == by
+    if own:
+        # A lead the person entered themselves (API, spreadsheet): theirs at once, no bell to themselves and no
+        # first-contact clock (they typed it in because they are already talking to the customer).
+        lead.owner, lead.status, lead.assigned_at = owner, Lead.Status.ASSIGNED, now
     lead.save()
-    history_record(subject=lead, actor=by, action=HistoryEntry.Action.CREATED, at=now, note=str(Lead.Source(source).label))
+    history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
     capture.lead, capture.account = lead, account
     if owner is not None:
         capture.outcome = LeadCapture.Outcome.CREATED
         capture.save()
-        _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
+        if own:
+            LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
+        else:
+            lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
     elif account is not None and account.owner is not None and account.owner.is_active:
         capture.outcome = LeadCapture.Outcome.LINKED
         capture.save()
-        reason = _("已有客户“%(account)s”的负责人") % {"account": account.name}
-        if not _assign(lead=lead, rep=account.owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason):
-            _notify(
-                recipient=account.owner, kind="lead_linked", title=_("老客户新线索：%(account)s") % {"account": account.name},
-                body=_("%(lead)s 通过%(source)s留资，已关联到你的客户。") % {"lead": lead, "source": Lead.Source(source).label},
-                lead=lead, dedupe_key=f"capture:{capture.pk}", now=now,
-            )
+        # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
+        reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name}
+        lead = _assign(lead=lead, rep=account.owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
     else:
         capture.outcome = LeadCapture.Outcome.LINKED if account is not None else LeadCapture.Outcome.CREATED
         capture.save()
-        lead = _route(lead=lead, now=now)
+        lead = lead_route(lead=lead, now=now)
     return CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
 
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xiaoguan.capture.models import LeadCapture
+from xiaoguan.capture.services import capture_lead
 from xiaoguan.core.errors import DomainError, NotAllowedError
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.interchange.sources import SourceError, encoding_detect, xlsx_cell_text
@@ -314,55 +314,32 @@ def _read_cell(row: LeadRow, name: str, text: str, regions: dict[str, Team]) -> 
 class LeadsImported:
     created: int
     refused: int
+    # Rows that matched an open lead (same phone or e-mail) of someone else: merged into it, its owner told.
+    merged: int = 0
 
 
 @transaction.atomic
 def leads_import(*, sheet: Sheet, mapping: dict[int, str], user: User, now: datetime) -> LeadsImported:
     """Create the importable rows as the user's own leads; rows with problems are left out (the preview showed them).
 
-    New leads entering now: owned and assigned to the importer, each with an "imported" history entry. No routing:
-    the person imports their own list.
+    Every row goes through capture (capture.services.capture_lead), so a sheet is deduplicated like any other channel:
+    a row matching an open lead is merged into it, one of an existing customer is linked to that account. New leads
+    belong to the importer (no routing: the person imports their own list), each with an "imported" history entry.
     """
     if not can_change(user=user, owner=user):
         raise NotAllowedError()
     preview = leads_preview(sheet=sheet, mapping=mapping, user=user)
     default_region = user.team.region() if user.team else None
-    batch = f"xg-L-tmp-{uuid.uuid4().hex[:16]}-"
-    leads = [
-        Lead(
-            external_id=f"{batch}{row.line}",
-            created_at=now,
-            source=row.values.get("source", Lead.Source.IMPORT),
-            name=row.values.get("name", ""),
-            company=row.values.get("company", ""),
-            phone=row.values.get("phone", ""),
-            email=row.values.get("email", ""),
-            industry=row.values.get("industry", ""),
-            region=row.values.get("region", default_region),
-            city=row.values.get("city", ""),
-            company_size=row.values.get("company_size", ""),
-            budget=row.values.get("budget"),
-            status=Lead.Status.ASSIGNED,
-            owner=user,
-            assigned_at=now,
+    created = merged = 0
+    for row in preview.importable:
+        values = {**row.values, "region": row.values.get("region", default_region)}
+        raw = {"sheet": sheet.name[:200], "line": row.line, "values": {k: str(v) for k, v in row.values.items() if v is not None}}
+        result = capture_lead(
+            source=row.values.get("source", Lead.Source.IMPORT), fields=values, raw=raw, now=now, owner=user, by=user,
+            history_action=HistoryEntry.Action.IMPORTED, history_note=sheet.name[:500],
         )
-        for row in preview.importable
-    ]
-    Lead.objects.bulk_create(leads)
-    created = Lead.objects.filter(external_id__startswith=batch)
-    # The readable id needs the primary key (core.models.ExternalIdModel); set it for the whole batch at once.
-    pks = list(created.values_list("pk", flat=True))
-    Lead.objects.bulk_update([Lead(pk=pk, external_id=f"xg-L-{pk:06d}") for pk in pks], ["external_id"])
-    content_type = ContentType.objects.get_for_model(Lead)
-    HistoryEntry.objects.bulk_create(
-        HistoryEntry(
-            content_type=content_type,
-            object_id=pk,
-            actor=user,
-            at=now,
-            action=HistoryEntry.Action.IMPORTED,
-            note=sheet.name[:500],
-        )
-        for pk in pks
-    )
-    return LeadsImported(created=len(pks), refused=len(preview.refused))
+        if result.outcome == LeadCapture.Outcome.MERGED:
+            merged += 1
+        else:
+            created += 1
+    return LeadsImported(created=created, refused=len(preview.refused), merged=merged)
