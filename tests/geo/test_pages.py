@@ -56,3 +56,8 @@ def test_learn_button(admin, regions):
     text = page.content.decode()
     assert "1 个省份" in text and "火星基地" in text
     assert region_for_city("南昌") == central.pk
+
+
+def test_english_page(admin, regions):
+    text = admin.get(reverse("web:geo_cities"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cities and regions" in text and "Learn from existing data" in text

@@ -90,3 +90,11 @@ def test_team_hours_set_and_dropped(admin):
     admin.post(reverse("web:worktime_schedule_delete", args=[team.pk]))
     assert not WorkSchedule.objects.filter(team=team).exists()
     assert not is_workday(date(2025, 3, 8), team_id=team.pk)
+
+
+def test_english_page_and_warning(admin, clock):
+    clock.set("2026-11-22 10:00")
+    Holiday.objects.filter(date__year=2027).delete()
+    text = admin.get(reverse("web:worktime_calendar"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Working calendar" in text
+    assert "Public holidays and make-up workdays of 2027 are not on record yet" in text
