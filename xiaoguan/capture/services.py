@@ -194,7 +194,10 @@ def capture_lead(
         **{name: clean[name] for name in (*TEXT_FIELDS, "budget")},
         region=_region_default(clean=clean, web_form=web_form, channel=channel, owner=owner or (account.owner if account else None)),
     )
-    own = owner is not None and owner == by
+    # An existing customer's person goes to the customer's owner, whoever entered it; otherwise `owner` (a rep's own
+    # lead), otherwise the routing rules.
+    account_owner = account.owner if account is not None and account.owner is not None and account.owner.is_active else None
+    own = account_owner is None and owner is not None and owner == by
     if own:
         # A lead the person entered themselves (API, spreadsheet): theirs at once, no bell to themselves and no
         # first-contact clock (they typed it in because they are already talking to the customer).
@@ -202,22 +205,17 @@ def capture_lead(
     lead.save()
     history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
     capture.lead, capture.account = lead, account
-    if owner is not None:
-        capture.outcome = LeadCapture.Outcome.CREATED
-        capture.save()
-        if own:
-            LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
-        else:
-            lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
-    elif account is not None and account.owner is not None and account.owner.is_active:
-        capture.outcome = LeadCapture.Outcome.LINKED
-        capture.save()
+    capture.outcome = LeadCapture.Outcome.LINKED if account is not None else LeadCapture.Outcome.CREATED
+    capture.save()
+    if account_owner is not None:
         # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
-        reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name}
-        lead = _assign(lead=lead, rep=account.owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
+        reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name if account else ""}
+        lead = _assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
+    elif own:
+        LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
+    elif owner is not None:
+        lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
     else:
-        capture.outcome = LeadCapture.Outcome.LINKED if account is not None else LeadCapture.Outcome.CREATED
-        capture.save()
         lead = lead_route(lead=lead, now=now)
     return CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
 

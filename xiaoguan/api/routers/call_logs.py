@@ -54,6 +54,8 @@ def call_logs_create(request: HttpRequest, payload: CallLogIn) -> Any:
     and an open lead's number → a call activity on that lead, which is its first contact. The same call (caller,
     callee, start) reported twice is recorded once (`duplicate`)."""
     user = viewer(request)
+    if not _is_admin(user) and payload.rep_id not in (None, user.external_id):
+        raise NotAllowedError()  # a rep reports their own calls; the phone system's admin token reports anyone's
     refs = References(viewer=user)
     rep = refs.user("rep_id", payload.rep_id) if payload.rep_id else (None if _is_admin(user) else user)
     refs.check()
