@@ -173,6 +173,19 @@ _TASK_BACKENDS = {
     "dummy": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
 }
 TASKS = {"default": _TASK_BACKENDS[XIAOGUAN_TASKS]}
+if XIAOGUAN_TASKS == "rq":
+    # Workers on several machines share one cache: access tokens, rate-limit windows.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Work notices to one person (their phone) through the company's WeCom / DingTalk app; empty = not configured.
+XIAOGUAN_WECOM_CORP_ID = os.environ.get("XIAOGUAN_WECOM_CORP_ID", "")
+XIAOGUAN_WECOM_AGENT_ID = os.environ.get("XIAOGUAN_WECOM_AGENT_ID", "")
+XIAOGUAN_WECOM_SECRET = os.environ.get("XIAOGUAN_WECOM_SECRET", "")
+XIAOGUAN_WECOM_API_BASE = os.environ.get("XIAOGUAN_WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+XIAOGUAN_DINGTALK_APP_KEY = os.environ.get("XIAOGUAN_DINGTALK_APP_KEY", "")
+XIAOGUAN_DINGTALK_APP_SECRET = os.environ.get("XIAOGUAN_DINGTALK_APP_SECRET", "")
+XIAOGUAN_DINGTALK_AGENT_ID = os.environ.get("XIAOGUAN_DINGTALK_AGENT_ID", "")
+XIAOGUAN_DINGTALK_API_BASE = os.environ.get("XIAOGUAN_DINGTALK_API_BASE", "https://oapi.dingtalk.com")
+XIAOGUAN_NOTIFY_HTTP_TIMEOUT = float(os.environ.get("XIAOGUAN_NOTIFY_HTTP_TIMEOUT", "5"))
 # How often the worker sweeps for due timers, periodic jobs and deliveries to retry.
 XIAOGUAN_SWEEP_SECONDS = float(os.environ.get("XIAOGUAN_SWEEP_SECONDS", "30"))
 

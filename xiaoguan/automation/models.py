@@ -22,6 +22,8 @@ class Timer(models.Model):
     due_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     armed_at = models.DateTimeField(_("设定时间"))
     fired_at = models.DateTimeField(_("上次触发"), null=True, blank=True)
+    # How many times a sweep acted on this clock: the proof that two workers never handle one step twice.
+    fired_count = models.PositiveIntegerField(_("触发次数"), default=0)
     payload = models.JSONField(_("参数"), default=dict, blank=True)
 
     class Meta:

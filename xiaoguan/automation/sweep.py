@@ -80,12 +80,13 @@ def _timers_sweep(*, now: datetime, kinds: set[str] | None, report: SweepReport)
                 report.timers[kind] += len(timers)
             for timer in batch:
                 timer.fired_at = now
+                timer.fired_count += 1
                 rounds[timer.pk] += 1
                 if timer.due_at is not None and timer.due_at <= now and rounds[timer.pk] >= MAX_STEPS_PER_SWEEP:
                     log.error("timer %s still due after %s rounds; stopped", timer, MAX_STEPS_PER_SWEEP)
                     report.errors.append(f"timer {timer} stopped: its handler did not move it")
                     timer.due_at = None
-            Timer.objects.bulk_update(batch, ["due_at", "step", "fired_at", "payload"])
+            Timer.objects.bulk_update(batch, ["due_at", "step", "fired_at", "fired_count", "payload"])
 
 
 def _jobs_sweep(*, now: datetime, report: SweepReport) -> None:

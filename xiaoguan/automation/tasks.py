@@ -5,6 +5,9 @@ Embedded profile: the database-backed queue (django-tasks-db). Production: RQ on
 
 from __future__ import annotations
 
+import os
+import socket
+
 from django.tasks import task
 
 from xiaoguan.core.clock import clock_now
@@ -22,4 +25,5 @@ def deliveries_send_task(*, delivery_ids: list[int]) -> int:
 def sweep_task() -> dict[str, object]:
     from xiaoguan.automation.sweep import sweep_run
 
-    return sweep_run(now=clock_now()).as_dict()
+    # Which process swept is part of the result: an operator (and the two-worker test) can see the work spread.
+    return {**sweep_run(now=clock_now()).as_dict(), "worker": os.environ.get("XIAOGUAN_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(message)s")
+        # Inherited by the processes RQ forks for each job, so a task can say which worker ran it.
+        os.environ["XIAOGUAN_WORKER_ID"] = f"{socket.gethostname()}:{os.getpid()}"
         stop = threading.Event()
         every = options["sweep_every"]
         if every > 0:
