@@ -90,3 +90,16 @@ def test_every_bundled_city_resolves_to_itself_by_name_and_short_name():
         if row["short"] not in ("海南",):  # 海南 alone is the province
             by_short = city_resolve(row["short"])
             assert by_short is not None and by_short.adcode == row["adcode"], row["short"]
+
+
+def test_city_resolve_is_fast_after_warm_up():
+    import time
+
+    texts = ["苏州", "江苏省苏州市工业园区", "上海市浦东新区", "Beijing", "不知道"] * 2000
+    for text in texts[:5]:
+        city_resolve(text)
+    began = time.perf_counter()
+    for text in texts:
+        city_resolve(text)
+    per_call = (time.perf_counter() - began) / len(texts)
+    assert per_call < 20e-6, f"{per_call * 1e6:.2f} µs per call"

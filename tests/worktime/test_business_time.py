@@ -164,3 +164,28 @@ def test_dst_zone_counts_real_minutes(settings, clock):
     assert business_minutes_between(start=start, end=datetime(2025, 3, 30, 6, 0, tzinfo=berlin), team_id=None) == 300
     assert business_time_add(start=start, minutes=300, team_id=None) == datetime(2025, 3, 30, 6, 0, tzinfo=berlin)
     worktime_cache_clear()
+
+
+def test_sub_minute_start_keeps_its_fraction(clock):
+    # found by hypothesis: 10:00:00.000001 + 1290 min ends at 09:00:00.000001 three workdays later
+    from datetime import timedelta
+
+    start = clock.at("2024-01-02 10:00") + timedelta(microseconds=1)
+    due = business_time_add(start=start, minutes=1290, team_id=None)
+    assert due == clock.at("2024-01-05 09:00") + timedelta(microseconds=1)
+    assert business_minutes_between(start=start, end=due, team_id=None) == 1290
+
+
+def test_business_time_add_is_fast_after_warm_up(clock):
+    # the capture path calls it for every lead; generous bound so a busy CI machine does not flake
+    import time
+    from datetime import timedelta
+
+    starts = [clock.at("2025-09-01 08:00") + timedelta(minutes=17 * i) for i in range(5000)]
+    for start in starts:
+        business_time_add(start=start, minutes=60, team_id=None)
+    began = time.perf_counter()
+    for start in starts:
+        business_time_add(start=start, minutes=60, team_id=None)
+    per_call = (time.perf_counter() - began) / len(starts)
+    assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per call"
