@@ -317,6 +317,10 @@ def channel_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 
 # --- phone call logs (CSV) --------------------------------------------------------------------------------------------
 
+CALL_OUTCOMES = {
+    "created": gettext_lazy("新线索"), "merged": gettext_lazy("并入已有线索"), "linked": gettext_lazy("关联已有客户"),
+    "activity": gettext_lazy("记为电话跟进"), "duplicate": gettext_lazy("已记录过"), "ignored": gettext_lazy("未处理"),
+}
 CALL_HEADERS = {
     "caller": ("caller", "主叫", "主叫号码", "来电号码"),
     "callee": ("callee", "被叫", "被叫号码"),
@@ -408,5 +412,6 @@ def _calls_import(by: User, data: bytes) -> tuple[dict[str, int], list[str]]:
         except DomainError as exc:
             problems.append(_("第 %(line)d 行：%(error)s") % {"line": line, "error": exc.message})
             continue
-        summary[outcome.outcome] = summary.get(outcome.outcome, 0) + 1
+        label = str(CALL_OUTCOMES.get(outcome.outcome, outcome.outcome))
+        summary[label] = summary.get(label, 0) + 1
     return summary, problems[:100]
