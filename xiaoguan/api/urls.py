@@ -10,7 +10,7 @@ from ninja.operation import Operation
 
 from xiaoguan.api.auth import api_auth
 from xiaoguan.api.errors import errors_install, not_found
-from xiaoguan.api.routers import accounts, activities, finance, leads, opportunities, org
+from xiaoguan.api.routers import accounts, activities, call_logs, finance, leads, opportunities, org
 from xiaoguan.api.wire import DecimalJSONParser, Utf8JSONRenderer
 
 DESCRIPTION = """
@@ -48,6 +48,7 @@ api.add_router("/tasks", activities.tasks_router)
 api.add_router("/touch-events", activities.touch_events_router)
 api.add_router("/invoices", finance.invoices_router)
 api.add_router("/targets", finance.targets_router)
+api.add_router("/call-logs", call_logs.router)
 
 # Last: any other path under /api/ is a JSON 404 in the one error shape, not Django's HTML page.
 fallback = Router()

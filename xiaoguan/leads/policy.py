@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from xiaoguan.leads.models import Lead, LeadPolicy
 from xiaoguan.org.models import Team
@@ -77,4 +77,7 @@ def pool_return_due(*, touched_at: datetime, team_id: int | None) -> datetime:
 
 
 def lead_link(lead: Lead) -> str:
-    return reverse("web:lead_detail", args=[lead.external_id])
+    try:
+        return reverse("web:lead_detail", args=[lead.external_id])
+    except NoReverseMatch:  # a deployment serving only the API has no pages to link to
+        return ""

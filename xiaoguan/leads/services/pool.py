@@ -100,7 +100,8 @@ def lead_policy_save(*, by: User, now: datetime, values: dict[str, int], team_id
         raise NotAllowedError()
     if not values["first_contact_minutes"] < values["escalate_manager_minutes"] < values["escalate_second_minutes"]:
         raise InvalidStateError(_("时限应依次递增：首次联系 < 升级到直属上级 < 升级到上上级"))
-    policy = LeadPolicy.objects.filter(team_id=team_id).first() or LeadPolicy(team_id=team_id)
+    existing = LeadPolicy.objects.filter(team__isnull=True) if team_id is None else LeadPolicy.objects.filter(team_id=team_id)
+    policy = existing.first() or LeadPolicy(team_id=team_id)
     changes = {k: [getattr(policy, k, None), v] for k, v in values.items() if getattr(policy, k, None) != v}
     for key, value in values.items():
         setattr(policy, key, value)

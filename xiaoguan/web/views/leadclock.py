@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -68,7 +69,7 @@ def sla_board(request: AuthedRequest) -> HttpResponse:
     stats = lead_sla_stats(leads=leads, since=now - SLA_WINDOW, now=now)
     reps = list(user_reports(manager=user).filter(role=Role.REP, is_active=True)[:300])
     states = rep_states(rep_ids=[r.pk for r in reps], now=now)
-    per_rep = []
+    per_rep: list[dict[str, Any]] = []
     for rep in reps:
         rep_stats = lead_sla_stats(leads=leads.filter(owner=rep), since=now - SLA_WINDOW, now=now)
         state = states.get(rep.pk)
