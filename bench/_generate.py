@@ -413,6 +413,17 @@ def generate(
     n_snip = len(snippets)
     persons = _person_pool(rng)
     companies = _company_pool(rng)
+    # Dedupe keys as the models' save() writes them (core/normalize.py); generated phones and e-mails are already in
+    # key form, company names come from a pool: one company_key() per distinct name.
+    from xiaoguan.core.normalize import company_key
+
+    company_keys: dict[str, str] = {"": ""}
+
+    def ckey(name: str) -> str:
+        key = company_keys.get(name)
+        if key is None:
+            key = company_keys[name] = company_key(name)
+        return key
 
     # change history (core_historyentry) as the services write it: created, edits, stage moves, closes
     from django.contrib.contenttypes.models import ContentType
@@ -453,15 +464,16 @@ def generate(
             for _ in range(int(rnd() * 4)):
                 at = created + int(rnd() * (now_ts - created))
                 hist.append((hist_base + len(hist) + 1, pk, fmt_ts(at), "updated", grade_edits[int(rnd() * 5)], "", owner, account_type))
-            out.append((
+            row = (
                 pk, f"BA{i + 1:07d}", companies[city, industry][int(rnd() * 64)], ACCOUNT_KINDS[int(rnd() * len(ACCOUNT_KINDS))], industry, city,
                 SIZES[int(rnd() * 4)], "ABC"[min(2, int(rnd() * 3.3))] if rnd() < 0.8 else "", fmt_ts(created), fmt_ts(now_ts),
                 credit, (30, 60, 90)[int(rnd() * 3)] if credit else None, follow, owner, region_ids[region_index],
-            ))
+            )
+            out.append((*row, ckey(row[2])))
         return out
 
     cols: tuple[str, ...] = ("id", "external_id", "name", "kind", "industry", "city", "size", "grade", "created_at", "updated_at", "credit_limit",
-            "payment_terms_days", "next_follow_up_at", "owner_id", "region_id")
+            "payment_terms_days", "next_follow_up_at", "owner_id", "region_id", "name_key")
     log("customers_account", *writer.load("customers_account", cols, _chunks(n_acc, make_accounts)))
 
     # -------------------------------------------------------------- contacts (1-4 per account)
@@ -474,14 +486,15 @@ def generate(
             for _ in range(1 + int(rnd() * 4)):
                 contact_counter[0] += 1
                 k = contact_counter[0]
-                out.append((
+                row = (
                     con_base + k, f"BC{k:07d}", persons[int(rnd() * POOL)], TITLES[int(rnd() * len(TITLES))],
                     DECISION_ROLES[int(rnd() * len(DECISION_ROLES))], f"13{int(rnd() * 10)}{int(rnd() * 10**8):08d}",
                     f"c{k}@example.cn" if rnd() < 0.6 else "", f"wx_{k}" if rnd() < 0.7 else "", acc_base + i + 1,
-                ))
+                )
+                out.append((*row, row[5]))  # phone_key: the generated mobile number is its own key
         return out
 
-    cols = ("id", "external_id", "name", "title", "role_in_decision", "phone", "email", "wechat", "account_id")
+    cols = ("id", "external_id", "name", "title", "role_in_decision", "phone", "email", "wechat", "account_id", "phone_key")
     log("customers_contact", *writer.load("customers_contact", cols, _chunks(n_acc, make_contacts)))
 
     # -------------------------------------------------------------- opportunities + stage history
@@ -577,7 +590,7 @@ def generate(
                 conv_acc = accs[int(rnd() * len(accs))]
                 opps = rep_opps[owner]  # type: ignore[index]
                 conv_opp = opps[int(rnd() * len(opps))] if opps and rnd() < 0.7 else None
-            out.append((
+            row = (
                 pk, f"BL{i + 1:07d}", fmt_ts(created), fmt_ts(min(now_ts, created + int(rnd() * 20 * DAY))),
                 sources[int(rnd() * n_sources)], persons[int(rnd() * POOL)] if rnd() < 0.95 else "",
                 companies[city, industry][int(rnd() * 64)] if rnd() < 0.85 else "", f"1{(3, 5, 7, 8, 9)[int(rnd() * 5)]}{int(rnd() * 10**9):09d}",
@@ -585,12 +598,13 @@ def generate(
                 (1 + int(rnd() * 100)) * 10_000 if rnd() < 0.5 else None, status,
                 fmt_ts(assigned) if assigned is not None else None, fmt_ts(min(now_ts, contacted)) if contacted is not None else None,
                 conv_acc, conv_opp, owner, region_ids[region_index],
-            ))
+            )
+            out.append((*row, 1, "", row[7], row[8], ckey(row[6])))
         return out
 
     cols = ("id", "external_id", "created_at", "updated_at", "source", "name", "company", "phone", "email", "industry", "city",
             "company_size", "budget", "status", "assigned_at", "first_contact_at", "converted_account_id", "converted_opportunity_id",
-            "owner_id", "region_id")
+            "owner_id", "region_id", "capture_count", "routing_reason", "phone_key", "email_key", "company_key")
     log("leads_lead", *writer.load("leads_lead", cols, _chunks(leads, make_leads)))
 
     # -------------------------------------------------------------- activities
