@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from xiaoguan.core.normalize import phone_key
 from xiaoguan.leads.models import Lead
@@ -36,10 +36,28 @@ SOURCE_LABELS: dict[str, Any] = dict(Lead.Source.choices)
 LIST_KEYS = ("regions", "provinces", "cities", "industries", "company_sizes", "sources")
 
 
+_translated: dict[tuple[str | None, str], str] = {}
+_pinned_language: list[str | None] = []  # set by decide_all for the length of a batch
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: bulk routing writes the same few phrases 20,000 times."""
+    key = (_pinned_language[-1] if _pinned_language else get_language(), message)
+    found = _translated.get(key)
+    if found is None:
+        found = _translated[key] = gettext(message)
+    return found
+
+
 def decision_chain_complete(*, name: str, phone: str, company: str, budget: Decimal | None) -> bool:
     """A lead whose decision chain is complete (决策链完整) names a person, reaches them on a usable mainland phone
     number, names the company, and states a budget above zero: a rep can call the right person about real money."""
-    return bool(name.strip() and phone_key(phone) and company.strip() and budget is not None and budget > 0)
+    return chain_complete(name=name, phone_key=phone_key(phone), company=company, budget=budget)
+
+
+def chain_complete(*, name: str, phone_key: str, company: str, budget: Decimal | None) -> bool:
+    """`decision_chain_complete` on a stored lead, whose phone is already normalised (Lead.phone_key)."""
+    return bool(name.strip() and phone_key and company.strip() and budget is not None and budget > 0)
 
 
 def city_key(text: str) -> str:
@@ -189,8 +207,35 @@ class Decision:
         return self.rule is not None and self.rep_id is None
 
 
+def rule_matches(*, conditions: Conditions, lead: LeadFacts) -> bool:
+    """Whether every condition holds (the fast test; `rule_explain` words the winner's)."""
+    c = conditions
+    if c.regions and lead.region_id not in c.regions:
+        return False
+    if c.provinces and lead.province not in c.provinces:
+        return False
+    if c.cities and city_key(lead.city) not in c.cities:
+        return False
+    if c.industries and lead.industry not in c.industries:
+        return False
+    if c.company_sizes and lead.company_size not in c.company_sizes:
+        return False
+    if c.budget_min is not None or c.budget_max is not None:
+        if lead.budget is None:
+            return False
+        if c.budget_min is not None and lead.budget < c.budget_min:
+            return False
+        if c.budget_max is not None and lead.budget > c.budget_max:
+            return False
+    if c.sources and lead.source not in c.sources:
+        return False
+    return not (c.decision_chain and lead.chain_complete != (c.decision_chain == CHAIN_COMPLETE))
+
+
 def rule_explain(*, conditions: Conditions, lead: LeadFacts) -> list[str] | None:
     """The matched conditions, each as a short phrase for the reason; None when one of them does not hold."""
+    if not rule_matches(conditions=conditions, lead=lead):
+        return None
     said: list[str] = []
     if conditions.regions:
         if lead.region_id not in conditions.regions:
@@ -208,7 +253,7 @@ def rule_explain(*, conditions: Conditions, lead: LeadFacts) -> list[str] | None
             return None
         said.append(_("城市 %(city)s") % {"city": lead.city})
     if conditions.industries:
-        if lead.industry.strip() not in conditions.industries:
+        if lead.industry not in conditions.industries:
             return None
         said.append(_("行业 %(industry)s") % {"industry": lead.industry})
     if conditions.company_sizes:
@@ -297,9 +342,9 @@ def decide(*, lead: LeadFacts, rules: Iterable[RuleSpec], state: RoutingState) -
     entirely away or full: no rep, and the lead waits in the fallback queue (a later rule is not tried: a rule says
     who should get such leads, and handing them to another group silently would hide that the group is full)."""
     for rule in rules:
-        matched = rule_explain(conditions=rule.conditions, lead=lead)
-        if matched is None:
+        if not rule_matches(conditions=rule.conditions, lead=lead):
             continue
+        matched = rule_explain(conditions=rule.conditions, lead=lead) or []
         head = _("规则「%(rule)s」") % {"rule": rule.name}
         conditions = "; ".join(matched) if matched else _("无条件（兜底规则）")
         rep, place, skipped = pick(rule=rule, state=state)
@@ -333,8 +378,12 @@ def decide(*, lead: LeadFacts, rules: Iterable[RuleSpec], state: RoutingState) -
 def decide_all(*, leads: Sequence[LeadFacts], rules: Sequence[RuleSpec], state: RoutingState) -> list[Decision]:
     """Decide in order, each decision counting toward the next (caps, round-robin turns, loads)."""
     out = []
-    for lead in leads:
-        decision = decide(lead=lead, rules=rules, state=state)
-        state.take(decision)
-        out.append(decision)
+    _pinned_language.append(get_language())
+    try:
+        for lead in leads:
+            decision = decide(lead=lead, rules=rules, state=state)
+            state.take(decision)
+            out.append(decision)
+    finally:
+        _pinned_language.pop()
     return out

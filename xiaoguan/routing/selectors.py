@@ -10,16 +10,17 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from xiaoguan.core.clock import day_start, org_tz
+from xiaoguan.core.normalize import phone_key
 from xiaoguan.leads import selectors as lead_selectors
-from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.models import Lead
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.org.visibility import SEE_ALL_ROLES
-from xiaoguan.routing.engine import Conditions, LeadFacts, RepState, RuleSpec, decision_chain_complete
+from xiaoguan.routing.engine import Conditions, LeadFacts, RepState, RuleSpec, chain_complete
 from xiaoguan.routing.models import RepCapacity, RoutingRule, default_daily_cap
 from xiaoguan.routing.places import PlaceCache
 
 # The lead fields routing reads; bulk routing and the dry-run fetch just these.
-LEAD_FACT_FIELDS = ("pk", "source", "industry", "company_size", "budget", "city", "region_id", "name", "phone", "company")
+LEAD_FACT_FIELDS = ("pk", "source", "industry", "company_size", "budget", "city", "region_id", "name", "phone", "phone_key", "company")
 
 
 def rule_list() -> QuerySet[RoutingRule]:
@@ -80,18 +81,7 @@ def rep_assigned_today(*, rep_ids: Iterable[int], now: datetime) -> dict[int, in
     if not ids:
         return {}
     since = day_start(now.astimezone(org_tz()).date())
-    counter = getattr(lead_selectors, "lead_assignment_counts", None) or _assignment_counts
-    counts = counter(rep_ids=ids, since=since)
-    return {int(k): int(v) for k, v in dict(counts).items()}
-
-
-def _assignment_counts(*, rep_ids: list[int], since: datetime) -> dict[int, int]:
-    """Stand-in until leads.selectors.lead_assignment_counts lands: assignments received since `since` (not releases)."""
-    rows = (
-        LeadAssignment.objects.filter(rep_id__in=rep_ids, at__gte=since).exclude(kind=LeadAssignment.Kind.RELEASED)
-        .values("rep_id").annotate(n=Count("pk")).order_by()
-    )
-    return {row["rep_id"]: row["n"] for row in rows}
+    return lead_selectors.lead_assignment_counts(rep_ids=ids, since=since)
 
 
 def rep_open_leads(*, rep_ids: Iterable[int]) -> dict[int, int]:
@@ -142,12 +132,13 @@ def lead_facts(*, row: dict[str, Any], places: PlaceCache, regions: dict[int, st
         id=row["pk"], source=row["source"], industry=(row["industry"] or "").strip(), company_size=row["company_size"] or "",
         budget=budget, city=city.strip(), province=place.province, region_id=region_id,
         region_name=regions.get(region_id, "") if region_id is not None else "", region_via_city=via_city,
-        chain_complete=decision_chain_complete(name=row["name"] or "", phone=row["phone"] or "", company=row["company"] or "", budget=budget),
+        chain_complete=chain_complete(name=row["name"] or "", phone_key=row["phone_key"] or phone_key(row["phone"] or ""), company=row["company"] or "", budget=budget),
     )
 
 
 def lead_facts_of(*, lead: Lead) -> LeadFacts:
-    row = {name: getattr(lead, "pk" if name == "pk" else name) for name in LEAD_FACT_FIELDS}
+    lead.keys_fill()
+    row = {name: getattr(lead, name) for name in LEAD_FACT_FIELDS}
     return lead_facts(row=row, places=PlaceCache(), regions=region_names())
 
 

@@ -40,7 +40,7 @@ from xiaoguan.routing.engine import (
     RuleSpec,
     decide,
     decide_all,
-    rule_explain,
+    rule_matches,
 )
 from xiaoguan.routing.models import RepCapacity, RouteMiss, RoutingCursor, RoutingRule
 from xiaoguan.routing.places import PlaceCache
@@ -247,7 +247,7 @@ class RouteDecision:
 
 
 def _first_match(specs: Sequence[RuleSpec], facts: Any) -> RuleSpec | None:
-    return next((spec for spec in specs if rule_explain(conditions=spec.conditions, lead=facts) is not None), None)
+    return next((spec for spec in specs if rule_matches(conditions=spec.conditions, lead=facts)), None)
 
 
 def _cursor_locked(rule_id: int) -> RoutingCursor:
@@ -387,8 +387,9 @@ def _route_rows(
             cursor.last_rep_id = last
             changed.append(cursor)
     RoutingCursor.objects.bulk_update(changed, ["last_rep_id", "turns"])
-    for ids in _chunks([p.lead_id for p in planned]):
-        RouteMiss.objects.filter(lead_id__in=ids).delete()
+    if planned and RouteMiss.objects.exists():
+        for ids in _chunks([p.lead_id for p in planned]):
+            RouteMiss.objects.filter(lead_id__in=ids).delete()
     if missed_ids:
         _miss_record(lead_ids=missed_ids, decisions=missed, now=now)
     return summary, missed_ids
