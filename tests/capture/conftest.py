@@ -21,8 +21,10 @@ NOW = "2025-11-03 10:00"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
+def _fresh_rate_limits(clock: Any) -> None:
+    # Rate-limit windows follow the injectable clock: frozen here, a burst never straddles two windows by chance.
     cache.clear()
+    clock.set(NOW)
 
 
 @dataclass

@@ -128,3 +128,19 @@ def test_as_of_the_worlds_day_everything_is_known_and_earlier_less(world_small, 
     clock.set("2025-04-01 00:00")
     assert 0 < known_as_of(lead_list_visible_to(user=director)).count() < Lead.objects.count()
     assert 0 < known_as_of(activity_list_visible_to(user=director)).count() < Activity.objects.count()
+
+
+def test_imported_rows_get_their_dedupe_keys(world_small):
+    # given the world imported (rows go in as tuples, not through save()); then each lead, account and contact
+    # carries the key a new capture looks it up by
+    from xiaoguan.core.normalize import company_key, phone_key
+
+    lead = Lead.objects.exclude(phone="").order_by("pk").first()
+    assert lead is not None and lead.phone_key == phone_key(lead.phone) != ""
+    assert Lead.objects.exclude(phone="").filter(phone_key="").count() == Lead.objects.exclude(phone="").exclude(phone__regex=r"\d{7}").count()
+    account = Account.objects.exclude(name="").order_by("pk").first()
+    assert account is not None and account.name_key == company_key(account.name) != ""
+    # placeholder accounts (activities pointing at customers that exist nowhere) keep no key: nothing should match them
+    assert not Account.objects.exclude(name="").exclude(pk__in=PlaceholderAccount.objects.values("account")).filter(name_key="").exists()
+    contact = Contact.objects.exclude(phone="").order_by("pk").first()
+    assert contact is None or contact.phone_key == phone_key(contact.phone)

@@ -35,6 +35,7 @@ from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import clock_now
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.interchange.keys import KEY_FIELDS, dedupe_keys_refresh
 from xiaoguan.interchange.models import ImportRun, PlaceholderAccount, UnresolvedReference
 from xiaoguan.interchange.progress import Progress, Stream
 from xiaoguan.interchange.report import ImportReport, TableCounts
@@ -323,6 +324,8 @@ class Loader:
     def after_write(self, writer: TableWriter, ctx: Context) -> None:
         if self.table_name in REFERENCED:
             ctx.forget_pks(self.table_name)
+        if self.model in KEY_FIELDS and (writer.created or writer.updated):
+            dedupe_keys_refresh(self.model)
 
 
 def _text(value: str | None) -> str:
