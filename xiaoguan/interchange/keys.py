@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection, models
 
@@ -27,7 +28,7 @@ def dedupe_keys_refresh(model: type[models.Model]) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
     assignments = ", ".join(f"{connection.ops.quote_name(k)} = %s" for k in keys)
     sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 — names from the model, values as parameters
-    changed: list[tuple[object, ...]] = []
+    changed: list[tuple[Any, ...]] = []
     total = 0
     for row in model._default_manager.values_list("pk", *sources, *keys).iterator(chunk_size=CHUNK):
         pk, values, stored = row[0], row[1 : 1 + len(sources)], row[1 + len(sources) :]
@@ -40,7 +41,7 @@ def dedupe_keys_refresh(model: type[models.Model]) -> int:
     return total + _write(sql, changed)
 
 
-def _write(sql: str, rows: list[tuple[object, ...]]) -> int:
+def _write(sql: str, rows: list[tuple[Any, ...]]) -> int:
     if rows:
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
