@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.org import TeamFactory, UserFactory
+from tests.factories.sales import LeadFactory
 from xiaoguan.activities.services import activity_log
 from xiaoguan.automation.models import Notification, Timer
 from xiaoguan.automation.sweep import sweep_run
 from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.leads.services import lead_assign, lead_claim, lead_release_to_pool
 from xiaoguan.org.models import Role, Team
-from tests.factories.org import TeamFactory, UserFactory
-from tests.factories.sales import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +143,16 @@ def test_a_reassigned_lead_starts_a_fresh_series(line, clock):
     assert set(Notification.objects.filter(kind="lead_escalated").values_list("title", flat=True)) == {
         f"{rep.name} 的线索超时未联系：{lead}", f"{other.name} 的线索超时未联系：{lead}"
     }
+
+
+def test_the_daily_digest_runs_once_a_day_at_half_past_eight(line, clock):
+    rep, manager, _ = line
+    _new_lead(rep, clock.at("2025-03-05 10:00"))
+    sweep_run(now=clock.at("2025-03-06 08:00"))  # the job's row is created, due at 08:30
+    assert "lead_daily_digest" not in _titles(manager)
+    report = sweep_run(now=clock.at("2025-03-06 08:31"))
+    assert "lead_daily_digest" in report.jobs
+    sweep_run(now=clock.at("2025-03-06 09:00"))
+    digests = Notification.objects.filter(recipient=manager, kind="lead_daily_digest")
+    assert digests.count() == 1
+    assert "昨日分配 1 条" in digests.get().body

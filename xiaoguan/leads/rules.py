@@ -10,16 +10,18 @@ A first contact (leads/services/pool.py: lead_touched) moves the clock straight 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoguan.automation.models import Timer
-from xiaoguan.automation.registry import notification_kind, timer_handler
+from xiaoguan.automation.registry import notification_kind, periodic_job, timer_handler
 from xiaoguan.automation.services import NotificationDraft, notify_many
+from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.policy import escalation_due, lead_link, pool_return_due
+from xiaoguan.leads.selectors import lead_list_visible_to, lead_sla_stats
 from xiaoguan.leads.services.assign import (
     SLA_TIMER,
     STEP_ESCALATE_MANAGER,
@@ -28,7 +30,7 @@ from xiaoguan.leads.services.assign import (
     STEP_POOL_RETURN,
 )
 from xiaoguan.leads.services.pool import lead_release_to_pool
-from xiaoguan.org.models import User
+from xiaoguan.org.models import Role, User
 
 WORK_PHONE = ("wecom_notice", "dingtalk_notice")
 notification_kind("lead_assigned", label=gettext_lazy("新线索分配"), default_channels=WORK_PHONE)
@@ -96,3 +98,31 @@ def lead_sla_rule(timers: Sequence[Timer], now: datetime) -> None:
         else:
             timer.due_at = None
     notify_many(drafts=drafts, now=now)
+
+
+notification_kind("lead_daily_digest", label=gettext_lazy("每日线索时效摘要"), default_channels=("email",))
+
+
+@periodic_job("lead_daily_digest", schedule="daily 08:30")
+def lead_daily_digest_job(now: datetime) -> str:
+    """Each manager's morning line: yesterday's first responses and what is overdue now (seeds: ≤ 2 h, ≥ 95 % in 72 h)."""
+    day = now.astimezone(org_tz()).date()
+    since, until = day_start(day - timedelta(days=1)), day_start(day)
+    drafts = []
+    for manager in User.objects.filter(role=Role.MANAGER, is_active=True).select_related("team"):
+        leads = lead_list_visible_to(user=manager)
+        stats = lead_sla_stats(leads=leads.filter(assigned_at__lt=until), since=since, now=now)
+        if not stats.assigned and not stats.overdue_now:
+            continue
+        p50 = "—" if stats.response_p50_minutes is None else f"{stats.response_p50_minutes:.0f}"
+        within = "—" if stats.within_2h_rate is None else f"{stats.within_2h_rate:.0%}"
+        drafts.append(NotificationDraft(
+            recipient=manager, kind="lead_daily_digest", dedupe_key=f"lead-digest:{manager.pk}:{day.isoformat()}",
+            title=_("线索时效日报 %(day)s") % {"day": (day - timedelta(days=1)).strftime("%m-%d")},
+            body=_("昨日分配 %(assigned)s 条，已联系 %(contacted)s 条，首次响应中位数 %(p50)s 分钟，2 小时内响应 %(within)s；当前超时未联系 %(overdue)s 条。") % {
+                "assigned": stats.assigned, "contacted": stats.contacted, "p50": p50, "within": within, "overdue": stats.overdue_now,
+            },
+            link="/leads-sla/",
+        ))
+    notify_many(drafts=drafts, now=now)
+    return f"{len(drafts)} digests"
