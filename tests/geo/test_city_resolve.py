@@ -103,3 +103,14 @@ def test_city_resolve_is_fast_after_warm_up():
         city_resolve(text)
     per_call = (time.perf_counter() - began) / len(texts)
     assert per_call < 20e-6, f"{per_call * 1e6:.2f} µs per call"
+
+
+def test_emptied_tables_fall_back_to_the_bundled_file():
+    # a flushed database (TransactionTestCase, a botched restore) must not make every city unknown
+    from xiaoguan.geo.cache import geo_cache_clear
+
+    City.objects.all().delete()
+    ProvinceRegion.objects.all().delete()
+    geo_cache_clear()
+    city = city_resolve("江苏省苏州市工业园区")
+    assert city is not None and (city.name, city.province, city.id) == ("苏州市", "江苏省", 320500)
