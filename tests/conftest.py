@@ -40,6 +40,16 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
+def _chinese_first():  # type: ignore[no-untyped-def]
+    # Every test starts in the default language: a test that renders English must not leak it into the next one.
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     # Real hashing costs ~0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -98,8 +98,9 @@ def notify_many(*, drafts: Sequence[NotificationDraft], now: datetime) -> list[N
     for draft in drafts:
         if draft.dedupe_key not in existing:
             fresh.setdefault(draft.dedupe_key, draft)
-    Notification.objects.bulk_create([Notification(**_row(d, now)) for d in fresh.values()], batch_size=1000)
-    created = list(Notification.objects.filter(dedupe_key__in=list(fresh)).select_related("recipient"))
+    created = Notification.objects.bulk_create([Notification(**_row(d, now)) for d in fresh.values()], batch_size=1000)
+    if any(n.pk is None for n in created):  # a database without RETURNING: read the rows back for their ids
+        created = list(Notification.objects.filter(dedupe_key__in=list(fresh)).select_related("recipient__team"))
     _deliveries_plan(created, now=now)
     return created
 

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from xiaoguan.automation.models import PeriodicJob, Timer
 from xiaoguan.automation.registry import PERIODIC_JOBS, TIMER_HANDLERS
 from xiaoguan.automation.schedule import schedule_next
+from xiaoguan.core.bulk import rows_update
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _timers_sweep(*, now: datetime, kinds: set[str] | None, report: SweepReport)
                     log.error("timer %s still due after %s rounds; stopped", timer, MAX_STEPS_PER_SWEEP)
                     report.errors.append(f"timer {timer} stopped: its handler did not move it")
                     timer.due_at = None
-            Timer.objects.bulk_update(batch, ["due_at", "step", "fired_at", "fired_count", "payload"])
+            rows_update(objs=batch, fields=["due_at", "step", "fired_at", "fired_count", "payload"])
 
 
 def _jobs_sweep(*, now: datetime, report: SweepReport) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.urls import NoReverseMatch, reverse
 
@@ -76,8 +78,16 @@ def pool_return_due(*, touched_at: datetime, team_id: int | None) -> datetime:
     return touched_at + timedelta(days=lead_policy_for(team_id=team_id).pool_return_days)
 
 
+@lru_cache(maxsize=1)
+def _lead_url_parts() -> tuple[str, str]:
+    head, _sep, tail = reverse("web:lead_detail", args=["__ID__"]).partition("__ID__")
+    return head, tail
+
+
 def lead_link(lead: Lead) -> str:
+    """The lead's page (resolved once: the sweep links a thousand leads a batch)."""
     try:
-        return reverse("web:lead_detail", args=[lead.external_id])
+        head, tail = _lead_url_parts()
     except NoReverseMatch:  # a deployment serving only the API has no pages to link to
         return ""
+    return f"{head}{quote(lead.external_id)}{tail}"

@@ -46,10 +46,19 @@ def _minutes(since: datetime, now: datetime) -> int:
 
 @timer_handler(SLA_TIMER)
 def lead_sla_rule(timers: Sequence[Timer], now: datetime) -> None:
+    # Leads without joins, their owners (a few hundred people at most) once with their manager chain.
     leads = {
         lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=[t.subject_id for t in timers]).select_related("owner__team", "owner__manager__manager", "region")
+        for lead in Lead.objects.filter(pk__in=[t.subject_id for t in timers]).only(
+            "pk", "external_id", "name", "company", "status", "owner_id", "assigned_at", "first_contact_at", "last_touched_at", "pool_since",
+            "region_id",
+        )
     }
+    owners = User.objects.filter(pk__in={lead.owner_id for lead in leads.values() if lead.owner_id}).select_related("team", "manager__manager")
+    people = {user.pk: user for user in owners}
+    for each in leads.values():
+        if each.owner_id in people:
+            each.owner = people[each.owner_id]
     drafts: list[NotificationDraft] = []
     for timer in timers:
         lead = leads.get(timer.subject_id)

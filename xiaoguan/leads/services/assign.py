@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, notify_many, timers_arm, timers_stop
+from xiaoguan.core.bulk import rows_update
 from xiaoguan.core.errors import InvalidStateError
 from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.leads.policy import first_contact_due, lead_link
@@ -122,9 +123,7 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
             rule_version=plan.rule_version, reason=plan.reason[:500], details=plan.details,
         ))
         per_rep[rep.pk] = per_rep.get(rep.pk, 0) + 1
-    Lead.objects.bulk_update(
-        changed, ["owner_id", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region_id", "updated_at"], batch_size=2000
-    )
+    rows_update(objs=changed, fields=["owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at"])
     LeadAssignment.objects.bulk_create(log, batch_size=2000)
     _clock_start(changed, now=now)
     stamp = int(now.timestamp())
