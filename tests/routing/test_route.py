@@ -136,3 +136,14 @@ def test_bulk_routing_spreads_leads_over_the_group_within_caps_and_records_every
     assert Lead.objects.get(pk=owned.pk).owner == org.east_reps[0]
     # the turn goes on from where the batch stopped
     assert route_decide(lead=new_lead(city="成都"), now=now).rep == org.west_reps[1]
+
+
+def test_the_real_city_table_maps_free_text_to_province_and_region(org, clock):
+    # given a rule on the province as an admin types it ("江苏省"), and the bundled city table (no stand-in)
+    now = clock.at(NOW)
+    make_rule(org.director, now, "江苏", team=org.east, provinces=["江苏省"])
+    # when leads arrive with their city written three ways
+    leads = [lead_route(lead=new_lead(city=city), now=now) for city in ("苏州市", "江苏省苏州市工业园区", "昆山")]
+    # then all three are in 江苏 and go to the rule's team
+    assert all(lead.owner in org.east_reps for lead in leads)
+    assert all("省份 江苏" in LeadAssignment.objects.get(lead=lead).reason for lead in leads)

@@ -66,6 +66,18 @@ def city_key(text: str) -> str:
     return text[:-1] if len(text) > 2 and text.endswith("市") else text
 
 
+_PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+
+
+def province_key(text: str) -> str:
+    """"江苏省" and "江苏", "广西壮族自治区" and "广西" are the same province for a condition."""
+    text = text.strip()
+    for suffix in _PROVINCE_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
 def _money(value: Decimal) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
 
@@ -107,7 +119,7 @@ class Conditions:
                 continue
         chain = data.get("decision_chain") or ""
         return cls(
-            regions=frozenset(regions), provinces=texts("provinces"), cities=frozenset(city_key(c) for c in texts("cities")),
+            regions=frozenset(regions), provinces=frozenset(province_key(p) for p in texts("provinces")), cities=frozenset(city_key(c) for c in texts("cities")),
             industries=texts("industries"), company_sizes=texts("company_sizes"), sources=texts("sources"),
             budget_min=_decimal(data.get("budget_min")), budget_max=_decimal(data.get("budget_max")),
             decision_chain=chain if chain in (CHAIN_COMPLETE, CHAIN_INCOMPLETE) else "",

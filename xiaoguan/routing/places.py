@@ -1,16 +1,10 @@
-"""A lead's place for routing: its city's province and sales region, from the bundled city table (xiaoguan.geo).
-
-geo is written alongside routing; until its resolver exists every city resolves to nothing (rules on regions then
-match only leads that carry their region), so routing never fails for want of a city table.
-"""
+"""A lead's place for routing: its city's province and sales region, from the bundled city table (xiaoguan.geo)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from xiaoguan.geo.selectors import city_resolve
 from xiaoguan.routing.engine import city_key
 
 
@@ -24,37 +18,17 @@ class Place:
 NOWHERE = Place(city="", province="", region_id=None)
 
 
-def _resolver() -> Callable[[str], Any] | None:
-    for module_name in ("xiaoguan.geo.selectors", "xiaoguan.geo.services", "xiaoguan.geo"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for name in ("city_resolve", "region_for_city"):
-            found = getattr(module, name, None)
-            if callable(found):
-                return found  # type: ignore[no-any-return]
-    return None
-
-
 def place_resolve(text: str) -> Place:
-    """The city's name, province and region id ("苏州市" → 苏州, 江苏, 华东大区's id), or NOWHERE when unknown."""
+    """The city's short name, province and region id ("苏州市" → 苏州, 江苏, 华东大区's id), or NOWHERE when unknown.
+
+    Short names on both sides: a rule on "江苏" or "江苏省", "苏州" or "苏州市" matches the same leads.
+    """
     if not text.strip():
         return NOWHERE
-    resolver = _resolver()
-    if resolver is None:
-        return NOWHERE
-    found = resolver(text)
+    found = city_resolve(text)
     if found is None:
-        return NOWHERE
-    if isinstance(found, int):  # region_for_city answering a region id
-        return Place(city=city_key(text), province="", region_id=found)
-    region_id = getattr(found, "region_id", None)
-    if region_id is None and getattr(found, "kind", None) == "region":  # a Team
-        region_id = getattr(found, "pk", None)
-    return Place(
-        city=str(getattr(found, "name", "") or city_key(text)), province=str(getattr(found, "province", "") or ""), region_id=region_id
-    )
+        return Place(city=city_key(text), province="", region_id=None)
+    return Place(city=city_key(found.short_name or found.name), province=found.province_short or found.province, region_id=found.region_id)
 
 
 class PlaceCache:
