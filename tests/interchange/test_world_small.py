@@ -144,3 +144,15 @@ def test_imported_rows_get_their_dedupe_keys(world_small):
     assert not Account.objects.exclude(name="").exclude(pk__in=PlaceholderAccount.objects.values("account")).filter(name_key="").exists()
     contact = Contact.objects.exclude(phone="").order_by("pk").first()
     assert contact is None or contact.phone_key == phone_key(contact.phone)
+
+
+def test_the_import_learns_each_provinces_region_from_the_records(world_small):
+    # given world-small imported: its 南昌 leads belong to R-CENTRAL (华中), its 厦门 leads to R-SOUTH (华南)
+    from xiaoguan.geo.selectors import region_for_city
+
+    central = Team.objects.get(external_id="R-CENTRAL")
+    south = Team.objects.get(external_id="R-SOUTH")
+    # then a new lead typed "南昌市" or "江西省九江市" is 华中's, and 厦门 is 华南's, as the data says
+    assert region_for_city("南昌市") == central.pk
+    assert region_for_city("江西省九江市") == central.pk
+    assert region_for_city("厦门") == south.pk

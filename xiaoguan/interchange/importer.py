@@ -35,6 +35,7 @@ from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import clock_now
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.geo.services import regions_learn
 from xiaoguan.interchange.keys import KEY_FIELDS, dedupe_keys_refresh
 from xiaoguan.interchange.models import ImportRun, PlaceholderAccount, UnresolvedReference
 from xiaoguan.interchange.progress import Progress, Stream
@@ -1112,6 +1113,9 @@ def _write_all(*, bundle: Bundle, shift_days: int, now: datetime, progress_strea
     counts = {}
     for loader in _loaders(bundle):
         counts[loader.table_name] = _load_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
+    if counts.get("leads", TableCounts()).created or counts.get("accounts", TableCounts()).created or counts.get("teams", TableCounts()).created:
+        # Which region each province and city belongs to, learned from the records just loaded (an admin's choices stay).
+        regions_learn()
     progress.finish(_("写入完成"))
     return counts
 
