@@ -50,6 +50,20 @@ def _chinese_first():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():  # type: ignore[no-untyped-def]
+    # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy) would otherwise carry
+    # one test's rows, rolled back since, into the next.
+    from xiaoguan.geo.cache import geo_cache_clear
+    from xiaoguan.leads.policy import policies_changed
+    from xiaoguan.worktime.cache import worktime_cache_clear
+
+    geo_cache_clear()
+    worktime_cache_clear()
+    policies_changed()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     # Real hashing costs ~0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

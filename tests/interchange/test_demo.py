@@ -65,3 +65,19 @@ def test_everyone_else_still_needs_an_invitation(demo):
 def test_the_bundled_world_holds_no_truth():
     with zipfile.ZipFile(WORLD) as archive:
         assert not [name for name in archive.namelist() if "truth" in name]
+
+
+def test_the_demo_routes_a_new_lead_from_the_first_minute(demo, db):
+    # given the demo loaded: a rule per region and the website's form
+    from xiaoguan.capture.models import WebForm
+    from xiaoguan.capture.services import capture_lead
+    from xiaoguan.core.clock import clock_now
+    from xiaoguan.leads.models import LeadAssignment
+
+    # when a lead from 苏州 arrives on the demo's website form
+    form = WebForm.objects.get()
+    result = capture_lead(source="web_form", fields={"name": "顾先生", "phone": "13912345678", "city": "苏州"}, raw={}, now=clock_now(), web_form=form)
+    # then the 华东 rule gave it to a 华东 rep, and said so
+    lead = result.lead
+    assert lead.owner is not None and lead.owner.team.region().external_id == "R-EAST"
+    assert "华东" in LeadAssignment.objects.get(lead=lead).reason

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoguan.activities.models import Activity
+from xiaoguan.core.clock import clock_now
 from xiaoguan.core.errors import DomainError
 from xiaoguan.customers.models import Account
 from xiaoguan.interchange.importer import interchange_import
@@ -62,7 +63,27 @@ def demo_load(*, today: date) -> list[DemoLogin]:
         bundle.close()
     if report.errors:
         raise RuntimeError(f"the bundled world does not import: {report.errors[0].as_text()}")
-    return demo_logins_create()
+    logins = demo_logins_create()
+    demo_lead_engine_setup(now=clock_now())
+    return logins
+
+
+def demo_lead_engine_setup(*, now: datetime) -> None:
+    """What a new customer's admin would set up first: one routing rule per region (its reps in turn) and the
+    website's lead form, so a lead typed into /capture/ reaches a rep from the first minute of the demo."""
+    from xiaoguan.capture.services import web_form_save
+    from xiaoguan.routing.services import rule_create
+
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    for region in Team.objects.filter(kind=Team.Kind.REGION).order_by("path"):
+        if User.objects.filter(team__path__startswith=region.path, role=Role.REP, is_active=True).exists():
+            rule_create(by=admin, now=now, values={
+                "name": _("%(region)s 线索") % {"region": region.name}, "conditions": {"regions": [region.pk]}, "target_team": region,
+            })
+    web_form_save(by=admin, now=now, values={
+        "name": _("官网咨询表单"), "title": _("预约产品演示"), "intro": _("留下联系方式，销售顾问将在 1 小时内与您联系。"),
+        "fields": ["name", "company", "phone", "email", "city", "industry", "message"],
+    })
 
 
 def _company() -> Team | None:
