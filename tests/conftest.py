@@ -50,7 +50,7 @@ def _chinese_first():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_caches():  # type: ignore[no-untyped-def]
+def _fresh_process_caches() -> None:
     # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy) would otherwise carry
     # one test's rows, rolled back since, into the next.
     from xiaoguan.geo.cache import geo_cache_clear
@@ -60,7 +60,6 @@ def _fresh_process_caches():  # type: ignore[no-untyped-def]
     geo_cache_clear()
     worktime_cache_clear()
     policies_changed()
-    yield
 
 
 @pytest.fixture(autouse=True)
