@@ -165,6 +165,37 @@ MAILERS = {
         else {},
     }
 }
+
+# Background work through Django's tasks interface (DESIGN.md "Stack"). `db`: the embedded queue in the database,
+# worked by `xiaoguan worker` (which `make run` starts). `rq`: RQ on Redis (REDIS_URL), worked by `xiaoguan worker`
+# processes on as many machines as needed. `immediate` runs a task inside the request (tests of the whole path).
+XIAOGUAN_TASKS = os.environ.get("XIAOGUAN_TASKS", "db")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "xiaoguan.automation.rq_backend.RQBackend", "QUEUES": ["default"], "OPTIONS": {"url": REDIS_URL}},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+    "dummy": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
+}
+TASKS = {"default": _TASK_BACKENDS[XIAOGUAN_TASKS]}
+if XIAOGUAN_TASKS == "rq":
+    # Workers on several machines share one cache: access tokens, rate-limit windows.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Work notices to one person (their phone) through the company's WeCom / DingTalk app; empty = not configured.
+XIAOGUAN_WECOM_CORP_ID = os.environ.get("XIAOGUAN_WECOM_CORP_ID", "")
+XIAOGUAN_WECOM_AGENT_ID = os.environ.get("XIAOGUAN_WECOM_AGENT_ID", "")
+XIAOGUAN_WECOM_SECRET = os.environ.get("XIAOGUAN_WECOM_SECRET", "")
+XIAOGUAN_WECOM_API_BASE = os.environ.get("XIAOGUAN_WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+XIAOGUAN_DINGTALK_APP_KEY = os.environ.get("XIAOGUAN_DINGTALK_APP_KEY", "")
+XIAOGUAN_DINGTALK_APP_SECRET = os.environ.get("XIAOGUAN_DINGTALK_APP_SECRET", "")
+XIAOGUAN_DINGTALK_AGENT_ID = os.environ.get("XIAOGUAN_DINGTALK_AGENT_ID", "")
+XIAOGUAN_DINGTALK_API_BASE = os.environ.get("XIAOGUAN_DINGTALK_API_BASE", "https://oapi.dingtalk.com")
+XIAOGUAN_NOTIFY_HTTP_TIMEOUT = float(os.environ.get("XIAOGUAN_NOTIFY_HTTP_TIMEOUT", "5"))
+# Routing: new leads a rep may receive per day unless their capacity says otherwise (seeds: ≤ 15).
+XIAOGUAN_LEAD_DAILY_CAP = int(os.environ.get("XIAOGUAN_LEAD_DAILY_CAP", "15"))
+# How often the worker sweeps for due timers, periodic jobs and deliveries to retry.
+XIAOGUAN_SWEEP_SECONDS = float(os.environ.get("XIAOGUAN_SWEEP_SECONDS", "30"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("XIAOGUAN_FROM_EMAIL", "xiaoguan@localhost")
 XIAOGUAN_BASE_URL = os.environ.get("XIAOGUAN_BASE_URL", "http://127.0.0.1:8000")
 
