@@ -78,7 +78,7 @@ def demo_lead_engine_setup(*, now: datetime) -> None:
     for region in Team.objects.filter(kind=Team.Kind.REGION).order_by("path"):
         if User.objects.filter(team__path__startswith=region.path, role=Role.REP, is_active=True).exists():
             rule_create(by=admin, now=now, values={
-                "name": _("%(region)s 线索") % {"region": region.name}, "conditions": {"regions": [region.pk]}, "target_team": region,
+                "name": _("%(region)s线索") % {"region": region.name}, "conditions": {"regions": [region.pk]}, "target_team": region,
             })
     web_form_save(by=admin, now=now, values={
         "name": _("官网咨询表单"), "title": _("预约产品演示"), "intro": _("留下联系方式，销售顾问将在 1 小时内与您联系。"),

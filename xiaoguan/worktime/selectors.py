@@ -103,7 +103,7 @@ def calendar_warning(*, today: date) -> str | None:
         return None
     return _(
         "%(years)s 年的法定节假日和调休尚未收录：这些日期暂按周一至周五计算工作时间。"
-        "请管理员在“工作时间”页录入，或升级 chinese-calendar。"
+        "请管理员在“工作日历”页录入，或升级 chinese-calendar。"
     ) % {"years": "、".join(str(y) for y in years)}
 
 
