@@ -156,3 +156,48 @@ def test_the_daily_digest_runs_once_a_day_at_half_past_eight(line, clock):
     digests = Notification.objects.filter(recipient=manager, kind="lead_daily_digest")
     assert digests.count() == 1
     assert "昨日分配 1 条" in digests.get().body
+
+
+def test_a_deals_next_follow_up_time_reminds_its_owner_once(line, clock):
+    from tests.factories.sales import OpportunityFactory
+    from xiaoguan.opportunities.services import opportunity_update
+
+    rep, _, _ = line
+    deal = OpportunityFactory(owner=rep)
+    opportunity_update(opportunity=deal, by=rep, now=clock.at("2025-03-05 10:00"), values={"next_follow_up_at": clock.at("2025-03-06 09:30")})
+    sweep_run(now=clock.at("2025-03-06 09:00"))
+    assert "follow_up_due" not in _titles(rep)
+    # moved later: no reminder at the old time
+    opportunity_update(opportunity=deal, by=rep, now=clock.at("2025-03-06 09:10"), values={"next_follow_up_at": clock.at("2025-03-06 11:00")})
+    sweep_run(now=clock.at("2025-03-06 09:45"))
+    assert "follow_up_due" not in _titles(rep)
+    sweep_run(now=clock.at("2025-03-06 11:01"))
+    sweep_run(now=clock.at("2025-03-06 11:30"))
+    assert _titles(rep).count("follow_up_due") == 1
+
+
+def test_a_crash_mid_sweep_loses_and_doubles_nothing(line, clock, monkeypatch):
+    from xiaoguan.automation import services as automation_services
+    from xiaoguan.leads import rules
+
+    rep, manager, _ = line
+    for _ in range(3):
+        _new_lead(rep, clock.at("2025-03-05 09:00"))
+    real = automation_services.notify_many
+    # when the process dies while the rule writes its alerts (after the first batch of them went in)
+    def crash(*, drafts, now):
+        real(drafts=drafts[:1], now=now)
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(rules, "notify_many", crash)
+    with pytest.raises(SystemExit):
+        sweep_run(now=clock.at("2025-03-05 11:05"))
+    # then nothing of that batch stayed: no alert, the clocks still due
+    assert _titles(manager) == []
+    assert Timer.objects.filter(kind="lead_sla", step=0).count() == 3
+    # and the next sweep does it all, once
+    monkeypatch.setattr(rules, "notify_many", real)
+    sweep_run(now=clock.at("2025-03-05 11:06"))
+    sweep_run(now=clock.at("2025-03-05 11:07"))
+    assert _titles(manager) == ["lead_escalated"] * 3
+    assert Notification.objects.filter(kind="lead_overdue").count() == 3

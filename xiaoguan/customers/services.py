@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xiaoguan.automation.followup import follow_up_reminder_arm
 from xiaoguan.core.errors import NotAllowedError
 from xiaoguan.core.history import history_record, history_update
 from xiaoguan.core.models import HistoryEntry
@@ -61,7 +62,9 @@ def account_update(*, account: Account, by: User, now: datetime, values: dict[st
     """Change editable fields; the history keeps old and new values."""
     if not can_change(user=by, owner=account.owner):
         raise NotAllowedError()
-    history_update(instance=account, values=values, editable=ACCOUNT_EDITABLE, by=by, now=now)
+    changes = history_update(instance=account, values=values, editable=ACCOUNT_EDITABLE, by=by, now=now)
+    if "next_follow_up_at" in changes:
+        follow_up_reminder_arm(subject_kind="account", subject_id=account.pk, due_at=account.next_follow_up_at, now=now)
     return account
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xiaoguan.automation.followup import follow_up_reminder_arm
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record, history_update
 from xiaoguan.core.models import HistoryEntry
@@ -73,7 +74,9 @@ def opportunity_update(*, opportunity: Opportunity, by: User, now: datetime, val
     amount = values.get("amount")
     if amount is not None and amount < 0:
         raise ValidationFailedError(field_errors={"amount": [_("金额不能为负数")]})
-    history_update(instance=opportunity, values=values, editable=OPPORTUNITY_EDITABLE, by=by, now=now)
+    changes = history_update(instance=opportunity, values=values, editable=OPPORTUNITY_EDITABLE, by=by, now=now)
+    if "next_follow_up_at" in changes:
+        follow_up_reminder_arm(subject_kind="opportunity", subject_id=opportunity.pk, due_at=opportunity.next_follow_up_at, now=now)
     return opportunity
 
 
