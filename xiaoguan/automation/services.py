@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
 from xiaoguan.automation.registry import NOTIFICATION_KINDS
-from xiaoguan.org.models import User
+from xiaoguan.org.models import Team, User
 
 
 @dataclass(frozen=True)
@@ -129,11 +132,17 @@ def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) ->
         return
     recipients = {n.recipient_id for n in notifications}
     kinds = {n.kind for n in notifications}
-    chosen = {
-        (p.user_id, p.kind): set(p.channels)
-        for p in NotificationPreference.objects.filter(user_id__in=recipients, kind__in=kinds).only("user_id", "kind", "channels")
-    }
-    bots = [b for b in BotWebhook.objects.filter(enabled=True).select_related("team") if set(b.kinds) & kinds]
+    if len(notifications) == 1:
+        # One notification (a capture): the preferences and the bots from the per-process copy.
+        all_chosen, all_bots = _delivery_setup_cached()
+        chosen = {key: channels for key, channels in all_chosen.get(notifications[0].recipient_id, {}).items() if key[1] in kinds}
+        bots = [b for b in all_bots if set(b.kinds) & kinds]
+    else:
+        chosen = {
+            (p.user_id, p.kind): set(p.channels)
+            for p in NotificationPreference.objects.filter(user_id__in=recipients, kind__in=kinds).only("user_id", "kind", "channels")
+        }
+        bots = [b for b in BotWebhook.objects.filter(enabled=True).select_related("team") if set(b.kinds) & kinds]
     deliveries: list[Delivery] = []
     for n in notifications:
         spec = NOTIFICATION_KINDS.get(n.kind)
@@ -152,6 +161,33 @@ def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) ->
         Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
     )
     transaction.on_commit(lambda: _deliveries_enqueue(ids))
+
+
+# Who wants which channel and which group bots exist change rarely and are read for every captured lead: a per-process
+# copy for DELIVERY_SETUP_SECONDS, dropped at once by a change saved in this process.
+DELIVERY_SETUP_SECONDS = 10.0
+_delivery_setup: dict[str, Any] = {}
+
+
+def delivery_setup_cache_clear(**_kwargs: Any) -> None:
+    _delivery_setup.clear()
+
+
+def _delivery_setup_cached() -> tuple[dict[int, dict[tuple[int, str], set[str]]], list[BotWebhook]]:
+    loaded = _delivery_setup.get("at")
+    if loaded is None or time.monotonic() - loaded > DELIVERY_SETUP_SECONDS:
+        chosen: dict[int, dict[tuple[int, str], set[str]]] = {}
+        for p in NotificationPreference.objects.only("user_id", "kind", "channels"):
+            chosen.setdefault(p.user_id, {})[(p.user_id, p.kind)] = set(p.channels)
+        bots = list(BotWebhook.objects.filter(enabled=True).select_related("team"))
+        _delivery_setup.update(at=time.monotonic(), chosen=chosen, bots=bots)
+    return _delivery_setup["chosen"], _delivery_setup["bots"]
+
+
+for _model in (NotificationPreference, BotWebhook, User, Team):
+    post_save.connect(delivery_setup_cache_clear, sender=_model, dispatch_uid=f"automation.delivery_setup.saved.{_model.__name__}")
+    post_delete.connect(delivery_setup_cache_clear, sender=_model, dispatch_uid=f"automation.delivery_setup.deleted.{_model.__name__}")
+setting_changed.connect(delivery_setup_cache_clear, dispatch_uid="automation.delivery_setup.settings")
 
 
 def _deliveries_enqueue(ids: list[int]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -41,9 +41,11 @@ from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.core.normalize import company_key, email_key, phone_key
 from xiaoguan.customers.models import Account
+from xiaoguan.geo.selectors import region_for_city
 from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.leads.services.assign import lead_assign
 from xiaoguan.org.models import Role, Team, User
+from xiaoguan.routing.selectors import region_teams_cached
 from xiaoguan.routing.services import lead_route
 
 logger = logging.getLogger(__name__)
@@ -140,7 +142,11 @@ def _merge(*, lead: Lead, clean: Mapping[str, Any]) -> list[str]:
 
 
 def _region_default(*, clean: Mapping[str, Any], web_form: WebForm | None, channel: CaptureChannel | None, owner: User | None) -> Team | None:
+    """The lead's region: the one given, else its own city's, else the web form's or channel's team, else the owner's."""
     region: Team | None = clean.get("region")
+    if region is None and clean.get("city"):
+        region_id = region_for_city(clean["city"])
+        region = region_teams_cached().get(region_id) if region_id is not None else None
     if region is None and web_form is not None:
         region = web_form.team
     if region is None and channel is not None:
@@ -150,7 +156,9 @@ def _region_default(*, clean: Mapping[str, Any], web_form: WebForm | None, chann
     return region
 
 
-@transaction.atomic
+Respond = Callable[[CaptureResult], tuple[int, Any]]
+
+
 def capture_lead(
     *,
     source: str,
@@ -169,11 +177,17 @@ def capture_lead(
     request_hash: str = "",
     history_action: str = HistoryEntry.Action.CREATED,
     history_note: str = "",
+    respond: Respond | None = None,
 ) -> CaptureResult:
     """Turn one arrival into a lead: merged into an open one, linked to an existing account, or new and routed.
 
     `owner` gives a new lead to that person instead of routing it (a rep's own API call or spreadsheet);
-    `user` + `idempotency_key` make the arrival unique for that caller (the API's Idempotency-Key).
+    `user` + `idempotency_key` make the arrival unique for that caller (the API's Idempotency-Key); `respond` gives
+    the (status, body) the caller answers with, stored on the capture row in the same transaction (the replay of a
+    repeated Idempotency-Key).
+
+    The reads (checks, keys, dedupe lookups, the account, the region) come before the write transaction, which then
+    holds only inserts and updates: on SQLite a transaction holds the one write lock from its first statement.
     """
     if source not in Lead.Source.values:
         raise ValidationFailedError(field_errors={"source": [_("来源无效")]})
@@ -186,7 +200,8 @@ def capture_lead(
     )
     lead = lead_open_by_sender(source=source, sender_id=sender_id) or lead_open_by_keys(phone_key=keys["phone"], email_key=keys["email"])
     if lead is not None:
-        return _capture_merged(lead=lead, clean=clean, capture=capture, now=now)
+        with transaction.atomic():
+            return _capture_merged(lead=lead, clean=clean, capture=capture, now=now, respond=respond)
 
     account = account_by_company_key(company_key=keys["company"]) or account_by_contact_phone(phone_key=keys["phone"])
     lead = Lead(
@@ -202,29 +217,40 @@ def capture_lead(
         # A lead the person entered themselves (API, spreadsheet): theirs at once, no bell to themselves and no
         # first-contact clock (they typed it in because they are already talking to the customer).
         lead.owner, lead.status, lead.assigned_at = owner, Lead.Status.ASSIGNED, now
-    lead.save()
-    history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
-    capture.lead, capture.account = lead, account
+    capture.account = account
     capture.outcome = LeadCapture.Outcome.LINKED if account is not None else LeadCapture.Outcome.CREATED
-    capture.save()
-    if account_owner is not None:
-        # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
-        reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name if account else ""}
-        lead = _assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
-    elif own:
-        LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
-    elif owner is not None:
-        lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
-    else:
-        lead = lead_route(lead=lead, now=now)
-    return CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
+    # The outermost transaction on the API's path (no savepoint then); nested in a caller's (a call log, a spreadsheet)
+    # it is a savepoint, so the idempotency key's IntegrityError leaves the caller's transaction usable.
+    with transaction.atomic():
+        lead.save()
+        history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
+        capture.lead = lead
+        if account_owner is not None:
+            # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
+            reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name if account else ""}
+            lead = _assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
+        elif own:
+            LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
+        elif owner is not None:
+            lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
+        else:
+            lead = lead_route(lead=lead, now=now)
+        result = CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
+        # The capture row last, with its answer: one insert, and the idempotency key's unique index is hit at the end.
+        if respond is not None:
+            capture.response_status, capture.response_body = respond(result)
+        capture.save()
+    return result
 
 
-def _capture_merged(*, lead: Lead, clean: Mapping[str, Any], capture: LeadCapture, now: datetime) -> CaptureResult:
+def _capture_merged(*, lead: Lead, clean: Mapping[str, Any], capture: LeadCapture, now: datetime, respond: Respond | None = None) -> CaptureResult:
     filled = _merge(lead=lead, clean=clean)
     lead.capture_count += 1
     lead.save(update_fields=[*filled, "capture_count", "updated_at"])
     capture.lead, capture.account, capture.outcome = lead, lead.account, LeadCapture.Outcome.MERGED
+    result = CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=lead.account)
+    if respond is not None:
+        capture.response_status, capture.response_body = respond(result)
     capture.save()
     _notify(
         recipient=lead.owner, kind="lead_recaptured", title=_("客户再次留资：%(lead)s") % {"lead": lead},
@@ -232,7 +258,7 @@ def _capture_merged(*, lead: Lead, clean: Mapping[str, Any], capture: LeadCaptur
         + (f"\n{capture.message[:200]}" if capture.message else ""),
         lead=lead, dedupe_key=f"capture:{capture.pk}", now=now,
     )
-    return CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=lead.account)
+    return result
 
 
 def capture_rejected(
@@ -397,7 +423,7 @@ def call_log_record(
         return CallOutcome(outcome="ignored", reason=_("没有客户号码"))
     key = _call_key(caller=caller, callee=callee, started_at=started_at)
     recorder = rep or by
-    if LeadCapture.objects.filter(user=recorder, idempotency_key=key).exists():
+    if LeadCapture.objects.filter(user=recorder, idempotency_key=key).exclude(idempotency_key="").exists():
         return CallOutcome(outcome="duplicate", reason=_("这通电话已记录过"))
     raw = raw if raw is not None else {
         "caller": caller, "callee": callee, "started_at": started_at.isoformat(), "duration_seconds": duration_seconds,

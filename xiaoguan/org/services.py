@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,8 +17,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -124,14 +127,67 @@ def api_token_create(*, user: User, name: str, now: datetime) -> tuple[ApiToken,
     return token, key
 
 
+# Every API request authenticates: a per-process copy of (token, user) keyed by the key's hash, kept for a short while.
+# Revocation and deactivation still count at once: each request asks the database, in one plain indexed statement
+# without the ORM, whether the token is live and its user active. Other changes to the user (a new role) saved in
+# this process drop the copy (signals below); another process sees them within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 30.0
+TOKEN_CACHE_MAX = 1000
+_token_cache: dict[str, tuple[float, int, User, datetime | None]] = {}
+
+
+def api_token_cache_clear(**_kwargs: object) -> None:
+    _token_cache.clear()
+
+
+def _user_copy(user: User) -> User:
+    # Each request gets its own instance: nothing one request sets on it (cached relations included) reaches another.
+    fresh = copy.copy(user)
+    fresh._state = copy.copy(user._state)
+    fresh._state.fields_cache = {}
+    return fresh
+
+
+def _token_live(token_pk: int) -> bool:
+    token_table, user_table = ApiToken._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT 1 FROM "{token_table}" t JOIN "{user_table}" u ON u.id = t.user_id '  # noqa: S608 - table names from the models
+            "WHERE t.id = %s AND t.revoked_at IS NULL AND u.is_active",
+            [token_pk],
+        )
+        return cursor.fetchone() is not None
+
+
 def api_token_user(*, key: str, now: datetime) -> User | None:
     """The active user a bearer key belongs to, or None."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(key), revoked_at__isnull=True).first()
-    if token is None or not token.user.is_active:
-        return None
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    key_hash = _token_hash(key)
+    cached = _token_cache.get(key_hash)
+    if cached is not None and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
+        loaded_at, token_pk, user, last_used_at = cached
+        if not _token_live(token_pk):
+            _token_cache.pop(key_hash, None)
+            return None
+    else:
+        loaded_at = time.monotonic()
+        token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+        if token is None or not token.user.is_active:
+            _token_cache.pop(key_hash, None)
+            return None
+        token_pk, user, last_used_at = token.pk, token.user, token.last_used_at
+        if len(_token_cache) >= TOKEN_CACHE_MAX:
+            _token_cache.clear()
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_pk).update(last_used_at=now)
+        last_used_at = now
+    _token_cache[key_hash] = (loaded_at, token_pk, user, last_used_at)
+    return _user_copy(user)
+
+
+post_save.connect(api_token_cache_clear, sender=ApiToken, dispatch_uid="org.api_token_cache.token_saved")
+post_delete.connect(api_token_cache_clear, sender=ApiToken, dispatch_uid="org.api_token_cache.token_deleted")
+post_save.connect(api_token_cache_clear, sender=User, dispatch_uid="org.api_token_cache.user_saved")
+post_delete.connect(api_token_cache_clear, sender=User, dispatch_uid="org.api_token_cache.user_deleted")
 
 
 @dataclass

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django.core.signals import setting_changed
 from django.db.models import Count, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.core.normalize import phone_key
@@ -18,6 +21,8 @@ from xiaoguan.org.visibility import SEE_ALL_ROLES
 from xiaoguan.routing.engine import Conditions, LeadFacts, RepState, RuleSpec, chain_complete
 from xiaoguan.routing.models import RepCapacity, RoutingRule, default_daily_cap
 from xiaoguan.routing.places import PlaceCache
+
+T = TypeVar("T")
 
 # The lead fields routing reads; bulk routing and the dry-run fetch just these.
 LEAD_FACT_FIELDS = ("pk", "source", "industry", "company_size", "budget", "city", "region_id", "name", "phone", "phone_key", "company")
@@ -93,14 +98,24 @@ def rep_open_leads(*, rep_ids: Iterable[int]) -> dict[int, int]:
     return {row["owner_id"]: row["n"] for row in rows.order_by()}
 
 
-def rep_states(*, rep_ids: Iterable[int], now: datetime) -> dict[int, RepState]:
-    """Each rep's availability and counts right now."""
+def rep_states(*, rep_ids: Iterable[int], now: datetime, loads: bool = True, cached: bool = False) -> dict[int, RepState]:
+    """Each rep's availability and counts right now.
+
+    `loads=False` leaves the open-lead counts at 0 (only least-loaded rules read them); `cached=True` takes names,
+    active flags and capacities from the per-process routing cache (one lead's routing); today's counts are always
+    read fresh, since the daily cap depends on them.
+    """
     ids = sorted(set(rep_ids))
     today = now.astimezone(org_tz()).date()
-    people = User.objects.filter(pk__in=ids).values_list("pk", "name", "is_active")
-    capacities = {c.user_id: c for c in RepCapacity.objects.filter(user_id__in=ids)}
+    if cached:
+        everyone, all_capacities = _people_cached()
+        people = [(pk, *everyone[pk]) for pk in ids if pk in everyone]
+        capacities = {pk: all_capacities[pk] for pk in ids if pk in all_capacities}
+    else:
+        people = list(User.objects.filter(pk__in=ids).values_list("pk", "name", "is_active"))
+        capacities = {c.user_id: c for c in RepCapacity.objects.filter(user_id__in=ids)}
     assigned = rep_assigned_today(rep_ids=ids, now=now)
-    loads = rep_open_leads(rep_ids=ids)
+    open_counts = rep_open_leads(rep_ids=ids) if loads else {}
     default_cap = default_daily_cap()
     states = {}
     for pk, name, active in people:
@@ -108,7 +123,7 @@ def rep_states(*, rep_ids: Iterable[int], now: datetime) -> dict[int, RepState]:
         cap = capacity.daily_cap if capacity is not None and capacity.daily_cap is not None else default_cap
         states[pk] = RepState(
             id=pk, name=name, active=active, absent=rep_is_absent(capacity, on=today), cap=cap,
-            today=assigned.get(pk, 0), open=loads.get(pk, 0),
+            today=assigned.get(pk, 0), open=open_counts.get(pk, 0),
         )
     return states
 
@@ -136,10 +151,10 @@ def lead_facts(*, row: dict[str, Any], places: PlaceCache, regions: dict[int, st
     )
 
 
-def lead_facts_of(*, lead: Lead) -> LeadFacts:
+def lead_facts_of(*, lead: Lead, cached: bool = False) -> LeadFacts:
     lead.keys_fill()
     row = {name: getattr(lead, name) for name in LEAD_FACT_FIELDS}
-    return lead_facts(row=row, places=PlaceCache(), regions=region_names())
+    return lead_facts(row=row, places=PlaceCache(), regions=region_names_cached() if cached else region_names())
 
 
 def routable_leads() -> QuerySet[Lead]:
@@ -177,3 +192,52 @@ def capacity_rows(*, now: datetime) -> list[dict[str, Any]]:
     states = rep_states(rep_ids=[r.pk for r in reps], now=now)
     capacities = {c.user_id: c for c in RepCapacity.objects.filter(user_id__in=[r.pk for r in reps])}
     return [{"rep": r, "state": states[r.pk], "capacity": capacities.get(r.pk)} for r in reps]
+
+
+# ------------------------------------------------------------------------------------------------ per-process cache
+# Routing one captured lead reads the enabled rules with their groups, the region names, the reps' names and
+# capacities: rows that change a few times a day, read 200 times a second. Each process keeps them for
+# ROUTING_CACHE_SECONDS; a change saved in this process (rule, team, user, capacity) drops them at once, another
+# process sees it within that time. Bulk routing, the dry-run and the pages read fresh.
+ROUTING_CACHE_SECONDS = 5.0
+_routing_cache: dict[str, tuple[float, Any]] = {}
+
+
+def routing_cache_clear(**_kwargs: Any) -> None:
+    _routing_cache.clear()
+
+
+def _cached(name: str, load: Callable[[], T]) -> T:
+    entry = _routing_cache.get(name)
+    now = time.monotonic()
+    if entry is None or now - entry[0] > ROUTING_CACHE_SECONDS:
+        entry = _routing_cache[name] = (now, load())
+    return entry[1]  # type: ignore[no-any-return]
+
+
+def rule_specs_cached() -> list[RuleSpec]:
+    """`rule_specs` of the enabled rules, from the per-process cache."""
+    return _cached("specs", lambda: rule_specs(rules=list(rule_list_enabled())))
+
+
+def region_names_cached() -> dict[int, str]:
+    return _cached("regions", region_names)
+
+
+def region_teams_cached() -> dict[int, Team]:
+    """The region teams by id, from the per-process cache (shared instances: read them, never change them)."""
+    return _cached("region_teams", lambda: {t.pk: t for t in Team.objects.filter(kind=Team.Kind.REGION)})
+
+
+def _people_cached() -> tuple[dict[int, tuple[str, bool]], dict[int, RepCapacity]]:
+    def load() -> tuple[dict[int, tuple[str, bool]], dict[int, RepCapacity]]:
+        people = {pk: (name, active) for pk, name, active in User.objects.values_list("pk", "name", "is_active")}
+        return people, {c.user_id: c for c in RepCapacity.objects.all()}
+
+    return _cached("people", load)
+
+
+for _model in (RoutingRule, Team, User, RepCapacity):
+    post_save.connect(routing_cache_clear, sender=_model, dispatch_uid=f"routing.cache.saved.{_model.__name__}")
+    post_delete.connect(routing_cache_clear, sender=_model, dispatch_uid=f"routing.cache.deleted.{_model.__name__}")
+setting_changed.connect(routing_cache_clear, dispatch_uid="routing.cache.settings")

@@ -55,6 +55,7 @@ from xiaoguan.routing.selectors import (
     routable_leads,
     rule_list_enabled,
     rule_specs,
+    rule_specs_cached,
 )
 
 __all__ = ["DryRunReport", "rule_dry_run"]  # the dry-run is a read; services re-exports it beside the writes
@@ -264,14 +265,18 @@ def _cursor_locked(rule_id: int) -> RoutingCursor:
 
 
 def _decide_one(*, lead: Lead, now: datetime, lock: bool) -> tuple[Decision, RoutingCursor | None]:
-    specs = rule_specs(rules=list(rule_list_enabled()))
-    facts = lead_facts_of(lead=lead)
+    # The rules, groups, region names, reps' names and capacities come from the per-process routing cache (read
+    # before the caller's write transaction when it is the first of the process); today's counts and the cursor are
+    # read here, the cursor locked first, so two requests through one rule take turns on fresh numbers.
+    specs = rule_specs_cached()
+    facts = lead_facts_of(lead=lead, cached=True)
     spec = _first_match(specs, facts)
     cursor = None
     state = RoutingState()
     if spec is not None and spec.id is not None:
         cursor = _cursor_locked(spec.id) if lock else RoutingCursor.objects.filter(rule_id=spec.id).first()
-        state = RoutingState(reps=rep_states(rep_ids=spec.member_ids, now=now), last_rep={spec.id: cursor.last_rep_id if cursor else None})
+        reps = rep_states(rep_ids=spec.member_ids, now=now, loads=spec.strategy == RoutingRule.Strategy.LEAST_LOADED, cached=True)
+        state = RoutingState(reps=reps, last_rep={spec.id: cursor.last_rep_id if cursor else None})
     return decide(lead=facts, rules=[spec] if spec else [], state=state), cursor
 
 
@@ -307,24 +312,26 @@ def _miss_record(*, lead_ids: Sequence[int], decisions: Sequence[Decision], now:
     ], batch_size=1000)
 
 
-@transaction.atomic
 def lead_route(*, lead: Lead, now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED) -> Lead:
     """Route the lead through the rules and assign it; no rep → it waits in the fallback queue with its reason."""
-    decision, cursor = _decide_one(lead=lead, now=now, lock=True)
-    rule = decision.rule
-    if decision.rep_id is None:
-        _miss_record(lead_ids=[lead.pk], decisions=[decision], now=now)
-        return lead
-    lead = lead_services.lead_assign(
-        lead=lead, rep=User.objects.get(pk=decision.rep_id), now=now, by=by, kind=kind,
-        rule_id=rule.id if rule else None, rule_name=rule.name if rule else "", rule_version=rule.version if rule else None,
-        reason=decision.reason[:REASON_MAX], details=decision.details,
-    )
-    if cursor is not None:
-        cursor.last_rep_id = decision.rep_id
-        cursor.turns += 1
-        cursor.save(update_fields=["last_rep_id", "turns"])
-    RouteMiss.objects.filter(lead_id=lead.pk).delete()
+    rule_specs_cached()  # warm the cache before the write transaction, not inside it
+    # No savepoint of its own: nothing here is undone alone (a failure rolls back the caller's whole transaction).
+    with transaction.atomic(savepoint=False):
+        decision, cursor = _decide_one(lead=lead, now=now, lock=True)
+        rule = decision.rule
+        if decision.rep_id is None:
+            _miss_record(lead_ids=[lead.pk], decisions=[decision], now=now)
+            return lead
+        lead = lead_services.lead_assign(
+            lead=lead, rep=User.objects.select_related("team").get(pk=decision.rep_id), now=now, by=by, kind=kind,
+            rule_id=rule.id if rule else None, rule_name=rule.name if rule else "", rule_version=rule.version if rule else None,
+            reason=decision.reason[:REASON_MAX], details=decision.details,
+        )
+        if cursor is not None:
+            cursor.last_rep_id = decision.rep_id
+            cursor.turns += 1
+            cursor.save(update_fields=["last_rep_id", "turns"])
+        RouteMiss.objects.filter(lead_id=lead.pk).delete()
     return lead
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -29,9 +29,9 @@ from xiaoguan.api.schemas.opportunities import OpportunityOut
 from xiaoguan.capture.models import LeadCapture
 from xiaoguan.capture.selectors import capture_by_idempotency_key
 from xiaoguan.capture.services import (
+    CaptureResult,
     capture_lead,
     capture_replay,
-    capture_response_store,
     request_fingerprint,
 )
 from xiaoguan.core.clock import clock_now
@@ -108,22 +108,23 @@ def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) 
     if not (payload.name.strip() or payload.company.strip()):
         raise ValidationFailedError(field_errors={"name": [_("姓名和公司至少填写一项")]})
     fields = {**{f: getattr(payload, f) for f in ("name", "company", "phone", "email", "industry", "city", "company_size", "budget")}, "region": region}
+    def respond(result: CaptureResult) -> tuple[int, Any]:
+        # Inside capture's write transaction: the answer is stored with the capture row (a repeated key replays it).
+        assert result.lead is not None  # noqa: S101 - capture_lead always returns the lead it made or merged into
+        return (201 if result.created else 200), LeadOut.of(result.lead, viewer=user).model_dump(mode="json")
+
     try:
-        with transaction.atomic():
-            result = capture_lead(
-                source=payload.source.value, fields=fields, raw=body, now=clock_now(), ip=request.META.get("REMOTE_ADDR") or None,
-                owner=owner, by=user, user=user, idempotency_key=key, request_hash=fingerprint,
-            )
-            assert result.lead is not None  # noqa: S101 - capture_lead always returns the lead it made or merged into
-            status = 201 if result.created else 200
-            out = LeadOut.of(result.lead, viewer=user).model_dump(mode="json")
-            capture_response_store(capture=result.capture, status=status, body=out)
+        result = capture_lead(
+            source=payload.source.value, fields=fields, raw=body, now=clock_now(), ip=request.META.get("REMOTE_ADDR") or None,
+            owner=owner, by=user, user=user, idempotency_key=key, request_hash=fingerprint, respond=respond,
+        )
     except IntegrityError:
         # Two requests with the same key at once: the second one's insert hit the unique key; answer as the first did.
         earlier = capture_by_idempotency_key(user=user, key=key) if key else None
         if earlier is None:
             raise
         return _replayed(earlier, fingerprint, response)
+    status, out = result.capture.response_status or 200, result.capture.response_body
     response["X-Capture-Outcome"] = result.outcome
     return Status(status, out)
 

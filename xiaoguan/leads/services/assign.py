@@ -46,7 +46,6 @@ def _assigned_dedupe(lead: Lead, now: datetime) -> str:
     return f"lead-assigned:{lead.pk}:{lead.owner_id}:{int(now.timestamp())}"
 
 
-@transaction.atomic
 def lead_assign(
     *,
     lead: Lead,
@@ -65,6 +64,17 @@ def lead_assign(
         raise InvalidStateError(_("线索已关闭，不能分配"))
     if not rep.is_active:
         raise InvalidStateError(_("%(name)s 已停用，不能接收线索") % {"name": rep.name})
+    # The refusals above come before the transaction; below, no savepoint of its own (a failure rolls back the
+    # caller's whole transaction, and nothing here is ever undone alone): capture pays for no SAVEPOINT round trips.
+    with transaction.atomic(savepoint=False):
+        return _assign_one(lead=lead, rep=rep, now=now, kind=kind, by=by, rule_id=rule_id, rule_name=rule_name,
+                           rule_version=rule_version, reason=reason, details=details)
+
+
+def _assign_one(
+    *, lead: Lead, rep: User, now: datetime, kind: str, by: User | None, rule_id: int | None, rule_name: str, rule_version: int | None,
+    reason: str, details: dict[str, Any] | None,
+) -> Lead:
     lead.owner, lead.assigned_at, lead.pool_since = rep, now, None
     if lead.status == Lead.Status.NEW:
         lead.status = Lead.Status.ASSIGNED
