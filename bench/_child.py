@@ -62,3 +62,20 @@ def child_main(measure: Callable[..., dict[str, Any]]) -> None:
     params = json.loads(sys.argv[2])
     figures = measure(**params, stderr=sys.stderr)
     sys.stdout.write(json.dumps(figures, ensure_ascii=False, default=str) + "\n")
+
+
+def run_on_fresh_database(script: Path, name: str, params: dict[str, Any], *, keep: bool, stderr: TextIO) -> dict[str, Any]:
+    """What every benchmark's `run` does: a fresh bench database, the measuring child, the machine, then clean up."""
+    from _common import bench_database_url, bench_drop_database, bench_reset_database, machine, peak_rss_mb
+
+    url = bench_database_url(name)
+    print(f"bench {name}: resetting the bench database ({url.split('@')[-1]})", file=stderr, flush=True)
+    bench_reset_database(url, stderr=stderr)
+    figures = run_in_child(script, params, url=url, stderr=stderr)
+    figures["peak_rss_mb"] = round(peak_rss_mb(children=True), 1)
+    figures["machine"] = machine()
+    if keep:
+        figures["kept_database"] = url.split("@")[-1]
+    else:
+        bench_drop_database(url, stderr=stderr)
+    return figures

@@ -26,14 +26,19 @@ def bench_database_url(name: str) -> str:
     return f"sqlite:///{BENCH_VAR / f'{name}.sqlite3'}"
 
 
-def bench_reset_database(url: str, *, stderr: TextIO) -> None:
-    """Start from an empty, migrated database."""
+def bench_drop_database(url: str, *, stderr: TextIO) -> None:
+    """Leave nothing behind: the SQLite file (and its WAL) removed, or the PostgreSQL schema emptied."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         bench_subprocess(["flush_schema"], url=url, stderr=stderr)
+
+
+def bench_reset_database(url: str, *, stderr: TextIO) -> None:
+    """Start from an empty, migrated database."""
+    bench_drop_database(url, stderr=stderr)
     bench_subprocess(["migrate", "--verbosity", "0"], url=url, stderr=stderr)
 
 

@@ -26,8 +26,8 @@ from typing import Any, TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _child import child_main, run_in_child
-from _common import bench_database_url, bench_reset_database, bench_subprocess, machine, peak_rss_mb, percentile
+from _child import child_main, run_on_fresh_database
+from _common import percentile
 
 TARGET_P95_MS = 150.0
 SIZES: dict[str, dict[str, int]] = {
@@ -51,21 +51,7 @@ def _params(size: str | None) -> dict[str, Any]:
 
 def run(*, size: str | None, keep: bool, stderr: TextIO) -> dict[str, Any]:
     params = _params(size)
-    url = bench_database_url("pages")
-    print(f"bench pages: resetting the bench database ({url.split('@')[-1]})", file=stderr, flush=True)
-    bench_reset_database(url, stderr=stderr)
-    figures = run_in_child(Path(__file__), params, url=url, stderr=stderr)
-    figures["peak_rss_mb"] = round(peak_rss_mb(children=True), 1)
-    figures["machine"] = machine()
-    if keep:
-        figures["kept_database"] = url.split("@")[-1]
-    elif url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        bench_subprocess(["flush_schema"], url=url, stderr=stderr)
-    return figures
+    return run_on_fresh_database(Path(__file__), "pages", params, keep=keep, stderr=stderr)
 
 
 # ------------------------------------------------------------------------------------------------ in the child

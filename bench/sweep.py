@@ -18,8 +18,8 @@ from typing import Any, TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _child import child_main, run_in_child
-from _common import bench_database_url, bench_reset_database, bench_subprocess, machine, median, peak_rss_mb
+from _child import child_main, run_on_fresh_database
+from _common import median
 
 TARGET_S = 1.0
 SIZES = {"small": 100_000, "full": 1_000_000}
@@ -30,21 +30,7 @@ def run(*, size: str | None, keep: bool, stderr: TextIO) -> dict[str, Any]:
     leads = int(size) if size.isdigit() else SIZES.get(size)
     if leads is None:
         raise ValueError(f"--size: small, full or a number of leads, not {size!r}")
-    url = bench_database_url("sweep")
-    print(f"bench sweep: resetting the bench database ({url.split('@')[-1]})", file=stderr, flush=True)
-    bench_reset_database(url, stderr=stderr)
-    figures = run_in_child(Path(__file__), {"size": size, "leads": leads, "due": 1000, "trials": 5}, url=url, stderr=stderr)
-    figures["peak_rss_mb"] = round(peak_rss_mb(children=True), 1)
-    figures["machine"] = machine()
-    if keep:
-        figures["kept_database"] = url.split("@")[-1]
-    elif url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        bench_subprocess(["flush_schema"], url=url, stderr=stderr)
-    return figures
+    return run_on_fresh_database(Path(__file__), "sweep", {"size": size, "leads": leads, "due": 1000, "trials": 5}, keep=keep, stderr=stderr)
 
 
 def _timers_fill(*, now: Any, stderr: TextIO) -> int:
@@ -92,6 +78,9 @@ def measure(*, size: str, leads: int, due: int, trials: int, stderr: TextIO) -> 
     now = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Shanghai: inside business hours
     generated = generate(leads=leads, activities=max(1000, leads // 100), seed=3, stderr=stderr, now=now)
     running = _timers_fill(now=now, stderr=stderr)
+    from django.urls import reverse
+
+    reverse("web:home")  # the URLconf loads once per process (a worker has done it long before its first sweep)
     load_before = os.getloadavg()[0]
     times, handled = [], []
     for trial in range(trials):
