@@ -120,7 +120,7 @@ def test_reason_reads_like_the_brief():
     state.last_rep[1] = 20
     state.reps[30].today = 4
     decision = decide(lead=lead(region_via_city=True), rules=[spec], state=state)
-    assert decision.reason == "规则「华东-制造业」: 城市 苏州 → 华东大区; 行业 制造业; 轮询第 3 位; 销售30今日已分配 4/15"
+    assert decision.reason == "规则「华东-制造业」：城市 苏州 → 华东大区；行业 制造业；轮询第 3 位；销售30今日已分配 4/15"
 
 
 def test_caps_count_inside_a_batch():

@@ -26,7 +26,7 @@ def test_first_matching_rule_wins_and_the_assignment_records_rule_version_and_re
     assert lead.owner == org.east_reps[0]
     log = LeadAssignment.objects.get(lead=lead)
     assert (log.kind, log.rule_id, log.rule_name, log.rule_version) == ("routed", first.pk, "华东-制造业", 1)
-    assert log.reason == "规则「华东-制造业」: 城市 苏州 → 华东大区; 行业 制造业; 轮询第 1 位; 张三今日已分配 0/15"
+    assert log.reason == "规则「华东-制造业」：城市 苏州 → 华东大区；行业 制造业；轮询第 1 位；张三今日已分配 0/15"
     assert log.details["matched"] == ["城市 苏州 → 华东大区", "行业 制造业"]
 
 

@@ -358,7 +358,8 @@ def decide(*, lead: LeadFacts, rules: Iterable[RuleSpec], state: RoutingState) -
             continue
         matched = rule_explain(conditions=rule.conditions, lead=lead) or []
         head = _("规则「%(rule)s」") % {"rule": rule.name}
-        conditions = "; ".join(matched) if matched else _("无条件（兜底规则）")
+        sep, colon = _("；"), _("：")
+        conditions = sep.join(matched) if matched else _("无条件（兜底规则）")
         rep, place, skipped = pick(rule=rule, state=state)
         details: dict[str, Any] = {
             "rule": {"id": rule.id, "name": rule.name, "version": rule.version},
@@ -367,11 +368,11 @@ def decide(*, lead: LeadFacts, rules: Iterable[RuleSpec], state: RoutingState) -
         }
         skipped_text = ""
         if skipped:
-            skipped_text = _("; 跳过 %(names)s") % {"names": "、".join(f"{s['name']}（{s['why']}）" for s in skipped)}
+            skipped_text = sep + _("跳过 %(names)s") % {"names": "、".join(f"{s['name']}（{s['why']}）" for s in skipped)}
         if rep is None:
             details["fallback"] = "group_full" if rule.member_ids else "group_empty"
             why = _("组内无人可接（均已停用、请假或满额）") if rule.member_ids else _("目标组没有在职销售")
-            reason = f"{head}: {conditions}; {why}{skipped_text} → " + _("待分配队列")
+            reason = f"{head}{colon}{conditions}{sep}{why}{skipped_text} → " + _("待分配队列")
             return Decision(rep_id=None, rule=rule, reason=reason, details=details)
         if rule.strategy == LEAST_LOADED:
             how = _("负载最少（在手 %(open)s 条，今日 %(today)s 条）") % {"open": rep.open, "today": rep.today}
@@ -379,7 +380,7 @@ def decide(*, lead: LeadFacts, rules: Iterable[RuleSpec], state: RoutingState) -
             how = _("轮询第 %(place)s 位") % {"place": place}
         load = _("%(name)s今日已分配 %(today)s/%(cap)s") % {"name": rep.name, "today": rep.today, "cap": rep.cap}
         details.update(rep_id=rep.id, rep_name=rep.name, place=place, today_before=rep.today, cap=rep.cap, open_before=rep.open)
-        reason = f"{head}: {conditions}; {how}; {load}{skipped_text}"
+        reason = f"{head}{colon}{conditions}{sep}{how}{sep}{load}{skipped_text}"
         return Decision(rep_id=rep.id, rule=rule, reason=reason, details=details)
     return Decision(
         rep_id=None, rule=None, reason=_("没有规则匹配 → 待分配队列"),
