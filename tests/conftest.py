@@ -53,13 +53,19 @@ def _chinese_first():  # type: ignore[no-untyped-def]
 def _fresh_process_caches() -> None:
     # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy) would otherwise carry
     # one test's rows, rolled back since, into the next.
+    from xiaoguan.automation.services import delivery_setup_cache_clear
     from xiaoguan.geo.cache import geo_cache_clear
     from xiaoguan.leads.policy import policies_changed
+    from xiaoguan.org.services import api_token_cache_clear
+    from xiaoguan.routing.selectors import routing_cache_clear
     from xiaoguan.worktime.cache import worktime_cache_clear
 
     geo_cache_clear()
     worktime_cache_clear()
     policies_changed()
+    routing_cache_clear()
+    delivery_setup_cache_clear()
+    api_token_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.org import TeamFactory, UserFactory
+from tests.factories.sales import LeadFactory
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.services import lead_assign
 from xiaoguan.org.models import Role, Team
-from tests.factories.org import TeamFactory, UserFactory
-from tests.factories.sales import LeadFactory
 
 pytestmark = pytest.mark.django_db
 

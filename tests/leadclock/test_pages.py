@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.org import TeamFactory, UserFactory
+from tests.factories.sales import LeadFactory
 from xiaoguan.automation.models import Notification
 from xiaoguan.leads.models import Lead, LeadPolicy
 from xiaoguan.leads.services import lead_assign, lead_release_to_pool
 from xiaoguan.org.models import Role, Team
-from tests.factories.org import TeamFactory, UserFactory
-from tests.factories.sales import LeadFactory
 
 pytestmark = pytest.mark.django_db
 

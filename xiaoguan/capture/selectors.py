@@ -10,7 +10,6 @@ from xiaoguan.customers.models import Account, Contact
 from xiaoguan.leads.models import Lead
 from xiaoguan.org.models import User
 
-
 # Each key lookup repeats its partial index's condition (`~Q(phone_key="")`): SQLite uses a partial index only when the
 # query states the index's WHERE term itself, and `phone_key = ?` with a bound parameter does not prove it (a full
 # scan of the table otherwise: 295 ms at 1M leads). PostgreSQL does not need it and does not mind.

@@ -207,12 +207,12 @@ def routing_cache_clear(**_kwargs: Any) -> None:
     _routing_cache.clear()
 
 
-def _cached(name: str, load: Callable[[], T]) -> T:
+def _cached[T](name: str, load: Callable[[], T]) -> T:
     entry = _routing_cache.get(name)
     now = time.monotonic()
     if entry is None or now - entry[0] > ROUTING_CACHE_SECONDS:
         entry = _routing_cache[name] = (now, load())
-    return entry[1]  # type: ignore[no-any-return]
+    return entry[1]
 
 
 def rule_specs_cached() -> list[RuleSpec]:
