@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
 from xiaoguan.automation.registry import NOTIFICATION_KINDS
+from xiaoguan.core.bulk import rows_insert
 from xiaoguan.org.models import Team, User
 
 
@@ -27,18 +28,13 @@ class TimerSpec:
 
 
 def timers_arm(*, kind: str, subject_kind: str, specs: Sequence[TimerSpec], now: datetime) -> None:
-    """Start (or move) the clock of `kind` on each subject: one upsert, however many subjects."""
-    if not specs:
-        return
-    Timer.objects.bulk_create(
-        [
-            Timer(kind=kind, subject_kind=subject_kind, subject_id=s.subject_id, step=s.step, due_at=s.due_at, armed_at=now, payload=s.payload or {})
-            for s in specs
-        ],
-        update_conflicts=True,
-        unique_fields=["kind", "subject_kind", "subject_id"],
-        update_fields=["step", "due_at", "armed_at", "payload"],
-        batch_size=2000,
+    """Start (or move) the clock of `kind` on each subject: one upsert statement, however many subjects."""
+    rows_insert(
+        model=Timer,
+        fields=["kind", "subject_kind", "subject_id", "step", "due_at", "armed_at", "fired_count", "payload"],
+        rows=[(kind, subject_kind, s.subject_id, s.step, s.due_at, now, 0, s.payload or {}) for s in specs],
+        conflict=["kind", "subject_kind", "subject_id"],
+        update=["step", "due_at", "armed_at", "payload"],
     )
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, notify_many, timers_arm, timers_stop
-from xiaoguan.core.bulk import rows_update
+from xiaoguan.core.bulk import rows_insert, rows_update
 from xiaoguan.core.errors import InvalidStateError
 from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.leads.policy import first_contact_due, lead_link
@@ -114,27 +114,30 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
     if closed:
         raise InvalidStateError(_("线索已关闭，不能分配：%(ids)s") % {"ids": ", ".join(lead.external_id for lead in closed[:5])})
     changed: list[Lead] = []
-    log: list[LeadAssignment] = []
+    log: list[tuple[Any, ...]] = []
     per_rep: dict[int, int] = {}
+    # Everyone assigned at `now`: one due time and one region per rep, not one computation per lead.
+    due_for = {rep.pk: first_contact_due(assigned_at=now, team_id=rep.team_id) for rep in reps.values()}
+    region_for = {rep.pk: (region.pk if rep.team and (region := rep.team.region()) else None) for rep in reps.values()}
+    by_id = by.pk if by else None
     for plan in assignments:
-        lead, rep = leads[plan.lead_id], reps[plan.rep_id]
-        lead.owner_id, lead.assigned_at, lead.pool_since = rep.pk, now, None
+        lead, rep_id = leads[plan.lead_id], plan.rep_id
+        lead.owner_id, lead.assigned_at, lead.pool_since = rep_id, now, None
         if lead.status == Lead.Status.NEW:
             lead.status = Lead.Status.ASSIGNED
         lead.routing_reason = plan.reason[:500]
-        lead.first_contact_due_at = None if lead.first_contact_at else first_contact_due(assigned_at=now, team_id=rep.team_id)
-        if lead.region_id is None and rep.team is not None:
-            region = rep.team.region()
-            lead.region_id = region.pk if region else None
+        lead.first_contact_due_at = None if lead.first_contact_at else due_for[rep_id]
+        if lead.region_id is None:
+            lead.region_id = region_for[rep_id]
         lead.updated_at = now
         changed.append(lead)
-        log.append(LeadAssignment(
-            lead_id=lead.pk, rep_id=rep.pk, at=now, by=by, kind=kind, rule_id=plan.rule_id, rule_name=plan.rule_name[:100],
-            rule_version=plan.rule_version, reason=plan.reason[:500], details=plan.details,
-        ))
-        per_rep[rep.pk] = per_rep.get(rep.pk, 0) + 1
+        log.append((lead.pk, rep_id, now, by_id, kind, plan.rule_id, plan.rule_name[:100], plan.rule_version, plan.reason[:500], plan.details))
+        per_rep[rep_id] = per_rep.get(rep_id, 0) + 1
     rows_update(objs=changed, fields=["owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at"])
-    LeadAssignment.objects.bulk_create(log, batch_size=2000)
+    rows_insert(
+        model=LeadAssignment, rows=log,
+        fields=["lead", "rep", "at", "by", "kind", "rule_id", "rule_name", "rule_version", "reason", "details"],
+    )
     _clock_start(changed, now=now)
     stamp = int(now.timestamp())
     notify_many(
