@@ -95,7 +95,10 @@ def _assign_one(
     return lead
 
 
-@transaction.atomic
+# No savepoint of its own: on SQLite, tens of thousands of row updates inside a SAVEPOINT slow down quadratically
+# (measured: 20,000 lead updates 0.4 s in a plain transaction, 29 s inside a savepoint). A failure here fails the
+# caller's whole transaction anyway.
+@transaction.atomic(savepoint=False)
 def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED) -> int:
     """The set-based `lead_assign` for bulk routing: a handful of statements per rep, not per lead.
 
