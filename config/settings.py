@@ -107,8 +107,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server and the worker read while one writes; IMMEDIATE avoids upgrade deadlocks.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets the web server and the worker read while one writes; IMMEDIATE avoids upgrade deadlocks. Connections
+    # persist like PostgreSQL's (CONN_MAX_AGE above): opening one and running these PRAGMAs per request cost 13 ms of
+    # CPU on the lead-capture request (bench leads: 33.8 -> 20.3 ms).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
