@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.automation.channels.base import DeliveryFailed, Message
 from xiaoguan.automation.channels.config import setting
-from xiaoguan.automation.channels.http import code_of, errcode_check, get_json, post_json, summary
-from xiaoguan.automation.channels.tokens import TOKEN_EXPIRED_CODES, token_cache_key, token_forget, token_from, token_get
+from xiaoguan.automation.channels.http import errcode_check, get_json, summary
+from xiaoguan.automation.channels.tokens import post_with_token, token_cache_key, token_from
 
 # -1 system busy; 90018 / 90002 call-frequency limits.
 RETRYABLE_CODES = frozenset({-1, 90002, 90018})
@@ -60,12 +60,7 @@ def dingtalk_notice_send(*, address: dict[str, Any], message: Message, now: date
         return token_from(data)
 
     payload = dingtalk_notice_payload(userid=userid, agent_id=agent, message=message)
-    data: dict[str, Any] = {}
-    for refresh in (False, True):
-        token = token_get(key=key, fetch=fetch, refresh=refresh)
-        data = post_json(f"{base}/topapi/message/corpconversation/asyncsend_v2?{urlencode({'access_token': token})}", payload)
-        if code_of(data, "errcode") not in TOKEN_EXPIRED_CODES:
-            break
-        token_forget(key=key)
+    send_url = f"{base}/topapi/message/corpconversation/asyncsend_v2"
+    data = post_with_token(key=key, fetch=fetch, url_for=lambda token: f"{send_url}?{urlencode({'access_token': token})}", payload=payload)
     errcode_check(data, code_key="errcode", message_key="errmsg", retryable_codes=RETRYABLE_CODES, platform="DingTalk")
     return summary(data)

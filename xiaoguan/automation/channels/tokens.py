@@ -51,3 +51,16 @@ def token_from(data: dict[str, Any]) -> tuple[str, int]:
     except (TypeError, ValueError):
         expires_in = 7200
     return str(token), expires_in
+
+
+def post_with_token(*, key: str, fetch: Callable[[], tuple[str, int]], url_for: Callable[[str], str], payload: dict[str, Any]) -> dict[str, Any]:
+    """POST with the cached access token; when the platform says the token expired, fetch a new one and try once more."""
+    from xiaoguan.automation.channels.http import code_of, post_json
+
+    data: dict[str, Any] = {}
+    for refresh in (False, True):
+        data = post_json(url_for(token_get(key=key, fetch=fetch, refresh=refresh)), payload)
+        if code_of(data, "errcode") not in TOKEN_EXPIRED_CODES:
+            break
+        token_forget(key=key)
+    return data

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.automation.channels.base import DeliveryFailed, Message, truncate_bytes
 from xiaoguan.automation.channels.config import setting
-from xiaoguan.automation.channels.http import code_of, errcode_check, get_json, post_json, summary
-from xiaoguan.automation.channels.tokens import TOKEN_EXPIRED_CODES, token_cache_key, token_forget, token_from, token_get
+from xiaoguan.automation.channels.http import errcode_check, get_json, summary
+from xiaoguan.automation.channels.tokens import post_with_token, token_cache_key, token_from
 
 # -1 system busy, 45009 rate limit, 45033 too many concurrent calls.
 RETRYABLE_CODES = frozenset({-1, 45009, 45033})
@@ -68,13 +68,7 @@ def wecom_notice_send(*, address: dict[str, Any], message: Message, now: datetim
         return token_from(data)
 
     payload = wecom_notice_payload(userid=userid, agent_id=agent, message=message)
-    data: dict[str, Any] = {}
-    for refresh in (False, True):
-        token = token_get(key=key, fetch=fetch, refresh=refresh)
-        data = post_json(f"{base}/cgi-bin/message/send?{urlencode({'access_token': token})}", payload)
-        if code_of(data, "errcode") not in TOKEN_EXPIRED_CODES:
-            break
-        token_forget(key=key)
+    data = post_with_token(key=key, fetch=fetch, url_for=lambda token: f"{base}/cgi-bin/message/send?{urlencode({'access_token': token})}", payload=payload)
     errcode_check(data, code_key="errcode", message_key="errmsg", retryable_codes=RETRYABLE_CODES, platform="WeCom")
     if data.get("invaliduser"):
         raise DeliveryFailed(_("企业微信无法送达该成员：%(user)s") % {"user": data["invaliduser"]}, retryable=False)
