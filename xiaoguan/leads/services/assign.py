@@ -18,7 +18,7 @@ from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, n
 from xiaoguan.core.bulk import rows_insert, rows_update
 from xiaoguan.core.errors import InvalidStateError
 from xiaoguan.leads.models import Lead, LeadAssignment
-from xiaoguan.leads.policy import first_contact_due, lead_link
+from xiaoguan.leads.policy import first_contact_due, lead_link, pool_return_due
 from xiaoguan.org.models import User
 
 SLA_TIMER = "lead_sla"
@@ -40,6 +40,27 @@ class PlannedAssignment:
     rule_version: int | None = None
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+
+
+# What an assignment changes on the lead; `_lead_give` sets them in memory, the callers write them.
+ASSIGNED_FIELDS = ("owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at")
+
+
+def _lead_give(lead: Lead, *, rep_id: int, now: datetime, reason: str, due_at: datetime, region_id: int | None) -> None:
+    lead.owner_id, lead.assigned_at, lead.pool_since = rep_id, now, None
+    if lead.status == Lead.Status.NEW:
+        lead.status = Lead.Status.ASSIGNED
+    lead.routing_reason = reason[:500]
+    # A lead already contacted (claimed back from the pool, re-routed) has no first-contact clock to run.
+    lead.first_contact_due_at = None if lead.first_contact_at else due_at
+    if lead.region_id is None:
+        lead.region_id = region_id
+    lead.updated_at = now
+
+
+def _rep_region_id(rep: User) -> int | None:
+    region = rep.team.region() if rep.team is not None else None
+    return region.pk if region is not None else None
 
 
 def _assigned_dedupe(lead: Lead, now: datetime) -> str:
@@ -75,14 +96,11 @@ def _assign_one(
     *, lead: Lead, rep: User, now: datetime, kind: str, by: User | None, rule_id: int | None, rule_name: str, rule_version: int | None,
     reason: str, details: dict[str, Any] | None,
 ) -> Lead:
-    lead.owner, lead.assigned_at, lead.pool_since = rep, now, None
-    if lead.status == Lead.Status.NEW:
-        lead.status = Lead.Status.ASSIGNED
-    lead.routing_reason = reason[:500]
-    lead.first_contact_due_at = None if lead.first_contact_at else first_contact_due(assigned_at=now, team_id=rep.team_id)
-    if lead.region_id is None and rep.team is not None:
-        lead.region = rep.team.region()
-    lead.save(update_fields=["owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at"])
+    _lead_give(
+        lead, rep_id=rep.pk, now=now, reason=reason, due_at=first_contact_due(assigned_at=now, team_id=rep.team_id), region_id=_rep_region_id(rep),
+    )
+    lead.owner = rep
+    lead.save(update_fields=list(ASSIGNED_FIELDS))
     LeadAssignment.objects.create(
         lead=lead, rep=rep, at=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name[:100], rule_version=rule_version,
         reason=reason[:500], details=details or {},
@@ -121,22 +139,15 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
     per_rep: dict[int, int] = {}
     # Everyone assigned at `now`: one due time and one region per rep, not one computation per lead.
     due_for = {rep.pk: first_contact_due(assigned_at=now, team_id=rep.team_id) for rep in reps.values()}
-    region_for = {rep.pk: (region.pk if rep.team and (region := rep.team.region()) else None) for rep in reps.values()}
+    region_for = {rep.pk: _rep_region_id(rep) for rep in reps.values()}
     by_id = by.pk if by else None
     for plan in assignments:
         lead, rep_id = leads[plan.lead_id], plan.rep_id
-        lead.owner_id, lead.assigned_at, lead.pool_since = rep_id, now, None
-        if lead.status == Lead.Status.NEW:
-            lead.status = Lead.Status.ASSIGNED
-        lead.routing_reason = plan.reason[:500]
-        lead.first_contact_due_at = None if lead.first_contact_at else due_for[rep_id]
-        if lead.region_id is None:
-            lead.region_id = region_for[rep_id]
-        lead.updated_at = now
+        _lead_give(lead, rep_id=rep_id, now=now, reason=plan.reason, due_at=due_for[rep_id], region_id=region_for[rep_id])
         changed.append(lead)
         log.append((lead.pk, rep_id, now, by_id, kind, plan.rule_id, plan.rule_name[:100], plan.rule_version, plan.reason[:500], plan.details))
         per_rep[rep_id] = per_rep.get(rep_id, 0) + 1
-    rows_update(objs=changed, fields=["owner", "assigned_at", "pool_since", "status", "routing_reason", "first_contact_due_at", "region", "updated_at"])
+    rows_update(objs=changed, fields=ASSIGNED_FIELDS)
     rows_insert(
         model=LeadAssignment, rows=log,
         fields=["lead", "rep", "at", "by", "kind", "rule_id", "rule_name", "rule_version", "reason", "details"],
@@ -157,8 +168,6 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
 
 
 def _clock_start(leads: Sequence[Lead], *, now: datetime) -> None:
-    from xiaoguan.leads.policy import pool_return_due
-
     specs = []
     for lead in leads:
         if lead.first_contact_at is None and lead.first_contact_due_at is not None:
