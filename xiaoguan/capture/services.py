@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
@@ -43,6 +42,7 @@ from xiaoguan.core.normalize import company_key, email_key, phone_key
 from xiaoguan.customers.models import Account
 from xiaoguan.geo.selectors import region_for_city
 from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.policy import lead_link
 from xiaoguan.leads.services.assign import lead_assign
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.routing.selectors import region_teams_cached
@@ -108,25 +108,13 @@ def lead_fields_clean(fields: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _lead_link(lead: Lead) -> str:
-    try:
-        return reverse("web:lead_detail", kwargs={"external_id": lead.external_id})
-    except NoReverseMatch:  # pragma: no cover - the web app is always installed
-        return ""
-
-
 def _notify(*, recipient: User | None, kind: str, title: str, body: str, lead: Lead, dedupe_key: str, now: datetime) -> None:
     if recipient is None or not recipient.is_active:
         return
     notify(
-        recipient=recipient, kind=kind, title=title[:200], body=body, link=_lead_link(lead), subject_kind="lead",
+        recipient=recipient, kind=kind, title=title[:200], body=body, link=lead_link(lead), subject_kind="lead",
         subject_id=lead.pk, dedupe_key=dedupe_key, now=now,
     )
-
-
-def _assign(*, lead: Lead, rep: User, now: datetime, by: User | None, kind: str, reason: str) -> Lead:
-    """Give the lead to the rep: owner, assignment log, first-contact clock, and the rep's bell (lead_assign)."""
-    return lead_assign(lead=lead, rep=rep, now=now, by=by, kind=kind, reason=reason)
 
 
 def _merge(*, lead: Lead, clean: Mapping[str, Any]) -> list[str]:
@@ -228,11 +216,11 @@ def capture_lead(
         if account_owner is not None:
             # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
             reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name if account else ""}
-            lead = _assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
+            lead = lead_assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
         elif own:
             LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
         elif owner is not None:
-            lead = _assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
+            lead = lead_assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
         else:
             lead = lead_route(lead=lead, now=now)
         result = CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
