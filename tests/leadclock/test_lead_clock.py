@@ -201,3 +201,24 @@ def test_a_crash_mid_sweep_loses_and_doubles_nothing(line, clock, monkeypatch):
     sweep_run(now=clock.at("2025-03-05 11:07"))
     assert _titles(manager) == ["lead_escalated"] * 3
     assert Notification.objects.filter(kind="lead_overdue").count() == 3
+
+
+def test_per_rep_response_figures_equal_the_figures_of_each_reps_leads(line, clock):
+    from datetime import timedelta
+
+    from xiaoguan.leads.selectors import lead_list_visible_to, lead_sla_stats, lead_sla_stats_by_owner
+
+    rep, manager, _ = line
+    other = UserFactory(role=Role.REP, team=rep.team, manager=manager)
+    first = _new_lead(rep, clock.at("2025-03-03 09:00"))
+    _new_lead(rep, clock.at("2025-03-04 09:00"))
+    _new_lead(other, clock.at("2025-03-05 09:00"))
+    activity_log(by=rep, now=clock.at("2025-03-03 09:40"), kind="call", lead=first, duration_seconds=60)
+    now, since = clock.at("2025-03-07 10:00"), clock.at("2025-02-05 10:00")
+    leads = lead_list_visible_to(user=manager)
+    by_owner = lead_sla_stats_by_owner(leads=leads, owner_ids=[rep.pk, other.pk], since=since, now=now)
+    for person in (rep, other):
+        assert by_owner[person.pk] == lead_sla_stats(leads=leads.filter(owner=person), since=since, now=now)
+    assert by_owner[rep.pk].assigned == 2 and by_owner[rep.pk].contacted == 1 and by_owner[rep.pk].overdue_now == 1
+    assert by_owner[other.pk].overdue_now == 1 and by_owner[other.pk].response_p50_minutes is None
+    assert now - since == timedelta(days=30)

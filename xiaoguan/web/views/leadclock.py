@@ -16,7 +16,7 @@ from xiaoguan.core.clock import clock_now
 from xiaoguan.core.errors import DomainError
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.policy import lead_policy_for
-from xiaoguan.leads.selectors import lead_list_visible_to, lead_pool_visible_to, lead_sla_stats
+from xiaoguan.leads.selectors import lead_list_visible_to, lead_pool_visible_to, lead_sla_stats, lead_sla_stats_by_owner
 from xiaoguan.leads.services import lead_claim, lead_pool_claims_today
 from xiaoguan.org.models import Role
 from xiaoguan.org.selectors import user_reports
@@ -69,11 +69,11 @@ def sla_board(request: AuthedRequest) -> HttpResponse:
     stats = lead_sla_stats(leads=leads, since=now - SLA_WINDOW, now=now)
     reps = list(user_reports(manager=user).filter(role=Role.REP, is_active=True)[:300])
     states = rep_states(rep_ids=[r.pk for r in reps], now=now)
+    by_rep = lead_sla_stats_by_owner(leads=leads, owner_ids=[r.pk for r in reps], since=now - SLA_WINDOW, now=now)
     per_rep: list[dict[str, Any]] = []
     for rep in reps:
-        rep_stats = lead_sla_stats(leads=leads.filter(owner=rep), since=now - SLA_WINDOW, now=now)
         state = states.get(rep.pk)
-        per_rep.append({"rep": rep, "stats": rep_stats, "state": state, "over_cap": bool(state and state.today >= state.cap)})
+        per_rep.append({"rep": rep, "stats": by_rep[rep.pk], "state": state, "over_cap": bool(state and state.today >= state.cap)})
     per_rep.sort(key=lambda row: (-row["stats"].overdue_now, row["rep"].name))
     overdue = (
         leads.filter(first_contact_at__isnull=True, first_contact_due_at__lt=now)
