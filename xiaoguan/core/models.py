@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -33,6 +34,32 @@ class ExternalIdModel(models.Model):
         super().save(*args, **kwargs)
         self.external_id = f"xg-{self.EXTERNAL_PREFIX}-{self.pk:06d}"
         type(self)._default_manager.filter(pk=self.pk).update(external_id=self.external_id)
+
+
+class DedupeKeysModel(models.Model):
+    """A record found again by normalised keys (core/normalize.py): each save keeps them in step with their sources.
+
+    `DEDUPE_KEYS` names (source field, key field, normaliser); rows written around save() (the import's tuples)
+    are brought in step by interchange/keys.py from the same declaration.
+    """
+
+    DEDUPE_KEYS: ClassVar[tuple[tuple[str, str, Callable[[str], str]], ...]] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.dedupe_keys_fill()
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            sources = {source for source, _key, _fn in self.DEDUPE_KEYS}
+            if sources & set(fields):
+                kwargs["update_fields"] = {*fields, *(key for _source, key, _fn in self.DEDUPE_KEYS)}
+        super().save(*args, **kwargs)
+
+    def dedupe_keys_fill(self) -> None:
+        for source, key, normalise in self.DEDUPE_KEYS:
+            setattr(self, key, normalise(getattr(self, source) or ""))
 
 
 class HistoryEntry(models.Model):

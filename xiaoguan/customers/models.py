@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xiaoguan.core.models import ExternalIdModel
+from xiaoguan.core.models import DedupeKeysModel, ExternalIdModel
 from xiaoguan.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from xiaoguan.core.normalize import company_key, phone_key
 
 
-class Account(ExternalIdModel):
+class Account(DedupeKeysModel, ExternalIdModel):
     EXTERNAL_PREFIX = "A"
+    DEDUPE_KEYS = (("name", "name_key", company_key),)
 
     class Kind(models.TextChoices):
         ENTERPRISE = "enterprise", _("企业")
@@ -69,15 +68,11 @@ class Account(ExternalIdModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.name_key = company_key(self.name)
-        if (fields := kwargs.get("update_fields")) is not None and "name" in fields:
-            kwargs["update_fields"] = {*fields, "name_key"}
-        super().save(*args, **kwargs)
 
 
-class Contact(ExternalIdModel):
+class Contact(DedupeKeysModel, ExternalIdModel):
     EXTERNAL_PREFIX = "C"
+    DEDUPE_KEYS = (("phone", "phone_key", phone_key),)
 
     class DecisionRole(models.TextChoices):
         DECISION_MAKER = "decision_maker", _("决策人")
@@ -103,8 +98,4 @@ class Contact(ExternalIdModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.phone_key = phone_key(self.phone)
-        if (fields := kwargs.get("update_fields")) is not None and "phone" in fields:
-            kwargs["update_fields"] = {*fields, "phone_key"}
-        super().save(*args, **kwargs)
+

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 
-from xiaoguan.core.normalize import company_key, email_key, phone_key
+from xiaoguan.core.models import DedupeKeysModel
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.leads.models import Lead
 
-# model → (source field, key field, normaliser)
-KEY_FIELDS: dict[type[models.Model], tuple[tuple[str, str, Callable[[str], str]], ...]] = {
-    Lead: (("phone", "phone_key", phone_key), ("email", "email_key", email_key), ("company", "company_key", company_key)),
-    Account: (("name", "name_key", company_key),),
-    Contact: (("phone", "phone_key", phone_key),),
-}
+# The models whose keys the import brings in step; each declares its keys (DedupeKeysModel.DEDUPE_KEYS).
+KEY_FIELDS: tuple[type[DedupeKeysModel], ...] = (Lead, Account, Contact)
 CHUNK = 5000
 
 
-def dedupe_keys_refresh(model: type[models.Model]) -> int:
+def dedupe_keys_refresh(model: type[DedupeKeysModel]) -> int:
     """Recompute the keys of every row whose stored key no longer matches its source; returns rows changed."""
-    specs = KEY_FIELDS[model]
+    specs = model.DEDUPE_KEYS
     sources = [s for s, _, _ in specs]
     keys = [k for _, k, _ in specs]
     table = connection.ops.quote_name(model._meta.db_table)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xiaoguan.core.models import ExternalIdModel
+from xiaoguan.core.models import DedupeKeysModel, ExternalIdModel
 from xiaoguan.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from xiaoguan.core.normalize import company_key, email_key, phone_key
 
 
-class Lead(ExternalIdModel):
+class Lead(DedupeKeysModel, ExternalIdModel):
     EXTERNAL_PREFIX = "L"
+    DEDUPE_KEYS = (("phone", "phone_key", phone_key), ("email", "email_key", email_key), ("company", "company_key", company_key))
 
     class Source(models.TextChoices):
         WEB_FORM = "web_form", _("官网表单")
@@ -95,14 +94,6 @@ class Lead(ExternalIdModel):
     def in_pool(self) -> bool:
         return self.pool_since is not None
 
-    def keys_fill(self) -> None:
-        self.phone_key, self.email_key, self.company_key = phone_key(self.phone), email_key(self.email), company_key(self.company)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.keys_fill()
-        if (fields := kwargs.get("update_fields")) is not None and {"phone", "email", "company"} & set(fields):
-            kwargs["update_fields"] = {*fields, "phone_key", "email_key", "company_key"}
-        super().save(*args, **kwargs)
 
 
 class LeadPolicy(models.Model):

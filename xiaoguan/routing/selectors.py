@@ -152,7 +152,7 @@ def lead_facts(*, row: dict[str, Any], places: PlaceCache, regions: dict[int, st
 
 
 def lead_facts_of(*, lead: Lead, cached: bool = False) -> LeadFacts:
-    lead.keys_fill()
+    lead.dedupe_keys_fill()
     row = {name: getattr(lead, name) for name in LEAD_FACT_FIELDS}
     return lead_facts(row=row, places=PlaceCache(), regions=region_names_cached() if cached else region_names())
 
