@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
-from django.db.models.signals import post_delete, post_save
 
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
 from xiaoguan.automation.registry import NOTIFICATION_KINDS
 from xiaoguan.core.bulk import rows_insert
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.org.models import Team, User
 
 
@@ -162,28 +160,20 @@ def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) ->
 # Who wants which channel and which group bots exist change rarely and are read for every captured lead: a per-process
 # copy for DELIVERY_SETUP_SECONDS, dropped at once by a change saved in this process.
 DELIVERY_SETUP_SECONDS = 10.0
-_delivery_setup: dict[str, Any] = {}
-
-
-def delivery_setup_cache_clear(**_kwargs: Any) -> None:
-    _delivery_setup.clear()
+_delivery_setup = ProcessCache(
+    "automation.delivery_setup", seconds=DELIVERY_SETUP_SECONDS, models=(NotificationPreference, BotWebhook, User, Team),
+)
+delivery_setup_cache_clear = _delivery_setup.clear
 
 
 def _delivery_setup_cached() -> tuple[dict[int, dict[tuple[int, str], set[str]]], list[BotWebhook]]:
-    loaded = _delivery_setup.get("at")
-    if loaded is None or time.monotonic() - loaded > DELIVERY_SETUP_SECONDS:
+    def load() -> tuple[dict[int, dict[tuple[int, str], set[str]]], list[BotWebhook]]:
         chosen: dict[int, dict[tuple[int, str], set[str]]] = {}
         for p in NotificationPreference.objects.only("user_id", "kind", "channels"):
             chosen.setdefault(p.user_id, {})[(p.user_id, p.kind)] = set(p.channels)
-        bots = list(BotWebhook.objects.filter(enabled=True).select_related("team"))
-        _delivery_setup.update(at=time.monotonic(), chosen=chosen, bots=bots)
-    return _delivery_setup["chosen"], _delivery_setup["bots"]
+        return chosen, list(BotWebhook.objects.filter(enabled=True).select_related("team"))
 
-
-for _model in (NotificationPreference, BotWebhook, User, Team):
-    post_save.connect(delivery_setup_cache_clear, sender=_model, dispatch_uid=f"automation.delivery_setup.saved.{_model.__name__}")
-    post_delete.connect(delivery_setup_cache_clear, sender=_model, dispatch_uid=f"automation.delivery_setup.deleted.{_model.__name__}")
-setting_changed.connect(delivery_setup_cache_clear, dispatch_uid="automation.delivery_setup.settings")
+    return _delivery_setup.get("setup", load)
 
 
 def _deliveries_enqueue(ids: list[int]) -> None:

@@ -6,7 +6,6 @@ the pool return counts calendar days since the lead was last touched.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -14,6 +13,7 @@ from urllib.parse import quote
 
 from django.urls import NoReverseMatch, reverse
 
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.leads.models import Lead, LeadPolicy
 from xiaoguan.org.models import Team
 from xiaoguan.worktime.selectors import business_time_add
@@ -29,30 +29,28 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
-_CACHE_SECONDS = 30.0
-_cache: dict[str, object] = {"at": -1e9}
+# Read on every capture: a per-process copy (30 s; an edit saved in this process drops it at once).
+_policy_cache = ProcessCache("leads.policy", seconds=30.0, models=(LeadPolicy, Team))
+policies_changed = _policy_cache.clear
 
 
-def _policies() -> tuple[dict[int | None, Policy], dict[int, str]]:
-    # Read on every capture: a per-process copy refreshed every 30 s (an edit takes effect within that).
-    if time.monotonic() - float(_cache["at"]) > _CACHE_SECONDS:  # type: ignore[arg-type]
+def _policies() -> tuple[dict[int | None, Policy], dict[int, str], dict[int, str]]:
+    """The policies by team, the paths of the teams that have one, and a memo of other teams' paths."""
+
+    def load() -> tuple[dict[int | None, Policy], dict[int, str], dict[int, str]]:
         rows = {
             p.team_id: Policy(p.first_contact_minutes, p.escalate_manager_minutes, p.escalate_second_minutes, p.pool_return_days, p.pool_claim_daily_limit)
             for p in LeadPolicy.objects.all()
         }
         paths = dict(Team.objects.filter(pk__in=[k for k in rows if k is not None]).values_list("pk", "path")) if len(rows) > 1 else {}
-        _cache.update(at=time.monotonic(), rows=rows, paths=paths, team_paths={})
-    return _cache["rows"], _cache["paths"]  # type: ignore[return-value]
+        return rows, paths, {}
 
-
-def policies_changed() -> None:
-    _cache["at"] = -1e9
+    return _policy_cache.get("policies", load)
 
 
 def lead_policy_for(*, team_id: int | None) -> Policy:
-    rows, paths = _policies()
+    rows, paths, team_paths = _policies()
     if team_id is not None and paths:
-        team_paths: dict[int, str] = _cache["team_paths"]  # type: ignore[assignment]
         if team_id not in team_paths:
             team_paths[team_id] = Team.objects.filter(pk=team_id).values_list("path", flat=True).first() or ""
         path = team_paths[team_id]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.core.signals import setting_changed
 from django.db.models import Count, Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.core.normalize import phone_key
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.leads import selectors as lead_selectors
 from xiaoguan.leads.models import Lead
 from xiaoguan.org.models import Role, Team, User
@@ -200,19 +198,9 @@ def capacity_rows(*, now: datetime) -> list[dict[str, Any]]:
 # ROUTING_CACHE_SECONDS; a change saved in this process (rule, team, user, capacity) drops them at once, another
 # process sees it within that time. Bulk routing, the dry-run and the pages read fresh.
 ROUTING_CACHE_SECONDS = 5.0
-_routing_cache: dict[str, tuple[float, Any]] = {}
-
-
-def routing_cache_clear(**_kwargs: Any) -> None:
-    _routing_cache.clear()
-
-
-def _cached[T](name: str, load: Callable[[], T]) -> T:
-    entry = _routing_cache.get(name)
-    now = time.monotonic()
-    if entry is None or now - entry[0] > ROUTING_CACHE_SECONDS:
-        entry = _routing_cache[name] = (now, load())
-    return entry[1]
+_routing_cache = ProcessCache("routing", seconds=ROUTING_CACHE_SECONDS, models=(RoutingRule, Team, User, RepCapacity))
+routing_cache_clear = _routing_cache.clear
+_cached = _routing_cache.get
 
 
 def rule_specs_cached() -> list[RuleSpec]:
@@ -236,8 +224,3 @@ def _people_cached() -> tuple[dict[int, tuple[str, bool]], dict[int, RepCapacity
 
     return _cached("people", load)
 
-
-for _model in (RoutingRule, Team, User, RepCapacity):
-    post_save.connect(routing_cache_clear, sender=_model, dispatch_uid=f"routing.cache.saved.{_model.__name__}")
-    post_delete.connect(routing_cache_clear, sender=_model, dispatch_uid=f"routing.cache.deleted.{_model.__name__}")
-setting_changed.connect(routing_cache_clear, dispatch_uid="routing.cache.settings")

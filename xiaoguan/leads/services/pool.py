@@ -12,7 +12,7 @@ from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
-from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.models import Lead, LeadAssignment, LeadPolicy
 from xiaoguan.leads.policy import lead_link, lead_policy_for, pool_return_due
 from xiaoguan.leads.services.assign import SLA_TIMER, STEP_POOL_RETURN, SUBJECT, lead_assign, lead_clock_stop
 from xiaoguan.org.models import Role, User
@@ -93,9 +93,6 @@ def lead_claim(*, lead: Lead, rep: User, now: datetime) -> Lead:
 @transaction.atomic
 def lead_policy_save(*, by: User, now: datetime, values: dict[str, int], team_id: int | None = None) -> None:
     """Change the lead clock's numbers (company default, or one team's); the change is kept in history."""
-    from xiaoguan.leads.models import LeadPolicy
-    from xiaoguan.leads.policy import policies_changed
-
     if by.role not in (Role.ADMIN, Role.DIRECTOR) and not by.is_superuser:
         raise NotAllowedError()
     if not values["first_contact_minutes"] < values["escalate_manager_minutes"] < values["escalate_second_minutes"]:
@@ -107,4 +104,3 @@ def lead_policy_save(*, by: User, now: datetime, values: dict[str, int], team_id
         setattr(policy, key, value)
     policy.save()
     history_record(subject=policy, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes=changes)
-    policies_changed()
