@@ -85,6 +85,8 @@ def test_serve_answers_http_and_ctrl_c_leaves_no_process_behind(tmp_path):
     # given `xiaoguan serve` on a free port with a throwaway database
     bind = f"127.0.0.1:{_free_port()}"
     env = {**os.environ, "XIAOGUAN_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    # migrated, as `make run` leaves it: the background worker beside gunicorn reads its task table from the start
+    subprocess.run([sys.executable, "-m", "xiaoguan.cli", "migrate", "--verbosity", "0"], env=env, cwd=PROJECT_ROOT, check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "xiaoguan.cli", "serve", "--bind", bind, "--workers", "1"],
         env=env, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
@@ -103,10 +105,12 @@ def test_serve_answers_http_and_ctrl_c_leaves_no_process_behind(tmp_path):
         assert 200 <= status < 600
         gunicorn = f"gunicorn config.wsgi:application --bind {bind}"
         assert len(_processes_mentioning(gunicorn)) == 2  # the master and its one worker
+        assert len(_processes_mentioning("xiaoguan.cli worker")) == 1  # the background worker beside it
         # and when Ctrl-C arrives, it exits cleanly and nothing it started is left
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
         assert _processes_mentioning(gunicorn) == []
+        assert _processes_mentioning("xiaoguan.cli worker") == []
     finally:
         if server.poll() is None:
             server.kill()
