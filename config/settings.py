@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "xiaoguan.opportunities",
     "xiaoguan.activities",
     "xiaoguan.engagement",
+    "xiaoguan.insights",
     "xiaoguan.documents",
     "xiaoguan.receivables",
     "xiaoguan.targets",

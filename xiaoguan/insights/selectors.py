@@ -1,0 +1,162 @@
+"""Reads for the insights: whole columns fetched set-wise into numpy arrays (never row objects through the ORM).
+
+Times come back as epoch seconds computed by the database itself: parsing millions of timestamps in Python would cost
+more than everything else the authenticity scoring does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connections
+
+from xiaoguan.activities.models import Activity
+from xiaoguan.customers.models import Account
+from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.opportunities.models import StageHistory
+from xiaoguan.org.models import User
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+CHUNK = 100_000
+
+
+@dataclass(frozen=True)
+class ActivityColumns:
+    """One entry per activity recorded before the as-of instant. Missing foreign keys are 0, missing positions NaN."""
+
+    pk: I64
+    owner: I64
+    account: I64
+    opportunity: I64
+    lead: I64
+    kind: I64  # index into `kinds`
+    kinds: list[str]
+    occurred: I64  # epoch seconds
+    recorded: I64
+    duration: I64  # 0 when not claimed
+    content: I64  # index into `contents` (identical texts share an index)
+    contents: list[str]
+    lat: F64
+    lng: F64
+
+    def __len__(self) -> int:
+        return len(self.pk)
+
+
+@dataclass(frozen=True)
+class TraceColumns:
+    """What the customer and the deal did: touch events and stage entries before the as-of instant."""
+
+    touch_account: I64
+    touch_opportunity: I64
+    touch_at: I64
+    stage_opportunity: I64
+    stage_at: I64
+
+
+def _epoch(column: str, vendor: str) -> str:
+    if vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    # '%%' because the query has parameters: Django turns a bare %s into a placeholder.
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def _param(value: datetime, vendor: str) -> Any:
+    # Django stores SQLite datetimes as UTC text; compare like with like.
+    if vendor == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _codes(values: Iterable[str], table: dict[str, int]) -> list[int]:
+    # Dictionary coding in one pass: equal texts get equal small integers (much faster than sorting 3M strings).
+    return [table.setdefault(v, len(table)) for v in values]
+
+
+def activity_columns(*, before: datetime, database: str = "default") -> ActivityColumns:
+    """Every activity recorded before `before`, as columns."""
+    conn = connections[database]
+    vendor = conn.vendor
+    t = Activity._meta.db_table
+    sql = (
+        f"SELECT id, owner_id, COALESCE(account_id, 0), COALESCE(opportunity_id, 0), COALESCE(lead_id, 0), kind, "  # noqa: S608 - table and column names only
+        f"{_epoch('occurred_at', vendor)}, {_epoch('recorded_at', vendor)}, COALESCE(duration_seconds, 0), content, "
+        f"CAST(lat AS DOUBLE PRECISION), CAST(lng AS DOUBLE PRECISION) FROM {t} WHERE recorded_at < %s"
+    )
+    ints: list[list[int]] = [[] for _ in range(9)]
+    content_codes: list[int] = []
+    lats: list[float | None] = []
+    lngs: list[float | None] = []
+    kind_table: dict[str, int] = {}
+    content_table: dict[str, int] = {}
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [_param(before, vendor)])
+        while True:
+            rows: Sequence[tuple[Any, ...]] = cursor.fetchmany(CHUNK)
+            if not rows:
+                break
+            cols = list(zip(*rows, strict=True))
+            for i, j in enumerate((0, 1, 2, 3, 4)):
+                ints[i].extend(cols[j])
+            ints[5].extend(_codes(cols[5], kind_table))
+            ints[6].extend(cols[6])
+            ints[7].extend(cols[7])
+            ints[8].extend(cols[8])
+            content_codes.extend(_codes(cols[9], content_table))
+            lats.extend(cols[10])
+            lngs.extend(cols[11])
+    arr = [np.asarray(col, dtype=np.int64) for col in ints]
+    return ActivityColumns(
+        pk=arr[0], owner=arr[1], account=arr[2], opportunity=arr[3], lead=arr[4],
+        kind=arr[5], kinds=list(kind_table), occurred=arr[6], recorded=arr[7], duration=arr[8],
+        content=np.asarray(content_codes, dtype=np.int64), contents=list(content_table),
+        lat=np.asarray(lats, dtype=np.float64), lng=np.asarray(lngs, dtype=np.float64),
+    )  # fmt: skip
+
+
+def trace_columns(*, before: datetime, database: str = "default") -> TraceColumns:
+    """Touch events and stage entries that happened before `before`."""
+    conn = connections[database]
+    vendor = conn.vendor
+    te, sh = TouchEvent._meta.db_table, StageHistory._meta.db_table
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(account_id, 0), COALESCE(opportunity_id, 0), {_epoch('occurred_at', vendor)} FROM {te} WHERE occurred_at < %s",  # noqa: S608
+            [_param(before, vendor)],
+        )
+        touches = cursor.fetchall()
+        stage_sql = f"SELECT opportunity_id, {_epoch('entered_at', vendor)} FROM {sh} WHERE entered_at < %s"  # noqa: S608
+        cursor.execute(stage_sql, [_param(before, vendor)])
+        stages = cursor.fetchall()
+    tcols = list(zip(*touches, strict=True)) or [(), (), ()]
+    scols = list(zip(*stages, strict=True)) or [(), ()]
+    return TraceColumns(
+        touch_account=np.asarray(tcols[0], dtype=np.int64),
+        touch_opportunity=np.asarray(tcols[1], dtype=np.int64),
+        touch_at=np.asarray(tcols[2], dtype=np.int64),
+        stage_opportunity=np.asarray(scols[0], dtype=np.int64),
+        stage_at=np.asarray(scols[1], dtype=np.int64),
+    )
+
+
+def account_cities(*, database: str = "default") -> dict[int, str]:
+    """Account id -> its free-text city, for the accounts that have one."""
+    return dict(Account.objects.using(database).exclude(city="").values_list("pk", "city"))
+
+
+def activity_external_ids(*, pks: Sequence[int], database: str = "default") -> dict[int, str]:
+    """External ids of the given activities (only the flagged few are ever asked for)."""
+    out: dict[int, str] = {}
+    for start in range(0, len(pks), 900):
+        out.update(Activity.objects.using(database).filter(pk__in=pks[start : start + 900]).values_list("pk", "external_id"))
+    return out
+
+
+def user_external_ids(*, database: str = "default") -> dict[int, str]:
+    return dict(User.objects.using(database).values_list("pk", "external_id"))
