@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.api.conftest import Org
+from tests.factories.evidence import give_evidence
 from tests.factories.sales import AccountFactory, LeadFactory, OpportunityFactory, TaskFactory, stage
 from xiaoguan.activities.models import Activity, Task
 from xiaoguan.core.models import HistoryEntry
@@ -147,6 +148,7 @@ def test_opportunity_lifecycle_by_stage_key(org: Org, api: Api, now: Any) -> Non
     created = post(client, "/api/opportunities", {"account_id": "A-1", "product_line": "检测设备", "amount": 300000,
                                                   "expected_close": "2025-06-30"})
     deal = created.json()["id"]
+    give_evidence(Opportunity.objects.get(external_id=deal))  # what the stage gates ask for (tests/evidence: refusals)
     moved = post(client, f"/api/opportunities/{deal}/move-stage", {"stage": "solution_demo"})
     lost = post(client, f"/api/opportunities/{deal}/close-lost", {"reason": "价格", "competitor": "某友商"})
     reopened = post(client, f"/api/opportunities/{deal}/reopen")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.evidence import give_evidence
 from tests.factories.org import UserFactory
 from tests.factories.sales import OpportunityFactory, stage
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_moving_a_stage_writes_stage_history_and_change_history(clock):  # type: ignore[no-untyped-def]
-    # given an open deal in the first stage
-    opp = OpportunityFactory()
+    # given an open deal in the first stage, with the evidence its gates ask for
+    opp = give_evidence(OpportunityFactory())
     now = clock.at("2025-03-05 10:00")
     # when its owner moves it to 方案演示
     opportunity_move_stage(opportunity=opp, stage=stage("solution_demo"), by=opp.owner, now=now)
@@ -32,14 +33,14 @@ def test_moving_a_stage_writes_stage_history_and_change_history(clock):  # type:
 
 
 def test_reaching_the_won_stage_wins_the_deal(clock):  # type: ignore[no-untyped-def]
-    opp = OpportunityFactory()
+    opp = give_evidence(OpportunityFactory())
     opportunity_move_stage(opportunity=opp, stage=stage("contract_signed"), by=opp.owner, now=clock.at("2025-03-05 10:00"))
     opp.refresh_from_db()
     assert opp.status == Opportunity.Status.WON and opp.closed_at is not None
 
 
 def test_close_won_moves_to_contract_signed(clock):  # type: ignore[no-untyped-def]
-    opp = OpportunityFactory()
+    opp = give_evidence(OpportunityFactory())
     opportunity_close_won(opportunity=opp, by=opp.owner, now=clock.at("2025-03-05 10:00"))
     opp.refresh_from_db()
     assert opp.stage.key == "contract_signed" and opp.status == "won"
@@ -69,7 +70,7 @@ def test_lost_with_reason_and_competitor_then_reopen(clock):  # type: ignore[no-
 
 
 def test_reopening_a_won_deal_returns_it_to_the_stage_before_won(clock):  # type: ignore[no-untyped-def]
-    opp = OpportunityFactory()
+    opp = give_evidence(OpportunityFactory())
     opportunity_close_won(opportunity=opp, by=opp.owner, now=clock.at("2025-03-05 10:00"))
     opportunity_reopen(opportunity=opp, by=opp.owner, now=clock.at("2025-03-06 10:00"))
     opp.refresh_from_db()

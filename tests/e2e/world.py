@@ -137,7 +137,9 @@ def build_world(*, now: datetime, seed: int = 7) -> World:
             )
             target_stage = stages[rng.randint(0, 3)]
             if target_stage.position > 1:
-                opportunity_move_stage(opportunity=opp, stage=target_stage, by=owner, now=now - timedelta(days=rng.randint(1, 20)))
+                opportunity_move_stage(
+                    opportunity=opp, stage=target_stage, by=owner, now=now - timedelta(days=rng.randint(1, 20)), enforce_gates=False
+                )
             world.opportunities.append(opp)
         for d in range(rng.randint(3, 9)):
             when = now - timedelta(days=rng.randint(0, 13), hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
@@ -160,7 +162,7 @@ def build_world(*, now: datetime, seed: int = 7) -> World:
 
     # A won deal this month and a lost one, so the board and the history have both.
     won = world.opportunities[1]
-    opportunity_move_stage(opportunity=won, stage=next(s for s in stages if s.is_won), by=won.owner, now=now - timedelta(hours=5))
+    opportunity_move_stage(opportunity=won, stage=next(s for s in stages if s.is_won), by=won.owner, now=now - timedelta(hours=5), enforce_gates=False)
     lost = world.opportunities[4]
     opportunity_close_lost(opportunity=lost, by=lost.owner, now=now - timedelta(days=2), reason="客户预算削减，项目延期到明年", competitor="华测科技")
 

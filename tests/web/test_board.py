@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.evidence import give_evidence
 from tests.factories.sales import AccountFactory, OpportunityFactory, stage
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
@@ -15,7 +16,8 @@ BOARD = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board"}
 
 @pytest.fixture
 def deal(org):  # type: ignore[no-untyped-def]
-    return OpportunityFactory(account=AccountFactory(owner=org.rep, name="恒瑞精密"), name="恒瑞检测设备项目")
+    # with the evidence the default stage gates ask for (tests/evidence covers the refusals)
+    return give_evidence(OpportunityFactory(account=AccountFactory(owner=org.rep, name="恒瑞精密"), name="恒瑞检测设备项目"))
 
 
 def test_board_shows_open_deals_in_their_stage_columns(org, login, deal):  # type: ignore[no-untyped-def]

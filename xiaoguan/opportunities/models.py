@@ -26,6 +26,10 @@ class Pipeline(ExternalIdModel):
     EXTERNAL_PREFIX = "P"
 
     name = models.CharField(_("名称"), max_length=100)
+    # Stale alerts (opportunities/rules.py): a deal this many workdays in one stage, or this many days without any
+    # interaction, alerts its owner; the manager hears of it STALE_ESCALATE_* later if nothing changed.
+    stale_stage_workdays = models.PositiveSmallIntegerField(_("阶段停留预警（工作日）"), default=5)
+    stale_silence_days = models.PositiveSmallIntegerField(_("无互动预警（天）"), default=7)
 
     class Meta:
         verbose_name = _("销售流程")
@@ -80,6 +84,12 @@ class Opportunity(ExternalIdModel):
     lost_reason = models.CharField(_("输单原因"), max_length=200, blank=True)
     competitor = models.CharField(_("竞争对手"), max_length=100, blank=True)
     next_follow_up_at = models.DateTimeField(_("下次跟进"), null=True, blank=True)
+    # The seeds' minimal five required fields are customer, stage, next follow-up, core need and blocker.
+    core_need = models.CharField(_("核心诉求"), max_length=300, blank=True)
+    blocker = models.CharField(_("卡点问题"), max_length=300, blank=True)
+    # What the conversations and files have shown so far, by evidence code: {"price_comparison": {"at", "source",
+    # "activity", "words"}}. Written by the keyword scan (xiaoguan.evidence); read by the stage gates. Never the stage.
+    evidence_seen = models.JSONField(_("已见证据"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("商机")
@@ -108,6 +118,12 @@ class StageHistory(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(_("进入时间"))
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A move past missing evidence: the manager who allowed it says why (seeds: exceptions are kept, not hidden).
+    override_reason = models.CharField(_("越过证据的理由"), max_length=300, blank=True)
+    missing = models.JSONField(_("越过时缺少"), default=list, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("审批人")
+    )
 
     class Meta:
         verbose_name = _("阶段历史")
@@ -117,3 +133,58 @@ class StageHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} → {self.stage_id} @ {self.entered_at:%Y-%m-%d %H:%M}"
+
+
+class StageGate(models.Model):
+    """The exit criteria of one stage, set by an admin: what must be true before a deal leaves it forward.
+
+    A stage without a row has the built-in defaults (opportunities/gates.py, per pipeline key and stage key), so a
+    pipeline created by an import is gated at once. Every save bumps `version` and writes a change-history entry.
+    """
+
+    stage = models.OneToOneField(Stage, on_delete=models.CASCADE, related_name="gate", verbose_name=_("阶段"))
+    # Evidence action codes (gates.py: ACTIONS); "a|b" means either will do.
+    required_actions = models.JSONField(_("证据动作"), default=list, blank=True)
+    required_fields = models.JSONField(_("必填字段"), default=list, blank=True)
+    needs_approval = models.BooleanField(_("需要经理审批"), default=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("阶段准出条件")
+        verbose_name_plural = _("阶段准出条件")
+
+    def __str__(self) -> str:
+        return f"{self.stage} v{self.version}"
+
+
+class StageMoveRequest(models.Model):
+    """A rep's move that waits for a manager's approval (the stage's gate asks for one)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_requests", verbose_name=_("商机"))
+    from_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", verbose_name=_("原阶段"))
+    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", verbose_name=_("目标阶段"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("申请人"))
+    requested_at = models.DateTimeField(_("申请时间"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("审批人")
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    note = models.CharField(_("审批意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("阶段推进审批")
+        verbose_name_plural = _("阶段推进审批")
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity"], condition=models.Q(status="pending"), name="stage_request_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id} ({self.status})"
