@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "xiaoguan.engagement",
     "xiaoguan.insights",
     "xiaoguan.documents",
+    "xiaoguan.tracking",
     "xiaoguan.receivables",
     "xiaoguan.targets",
     "xiaoguan.routing",

@@ -34,3 +34,34 @@ class TouchEvent(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"{self.document} {self.get_kind_display()}"
+
+
+class EngagementPolicy(models.Model):
+    """The engagement score's weights, decay and the silent-customer rule. Config is data: every change is a new row
+    (version + who + when), the newest row is in force, the older ones are its history."""
+
+    version = models.PositiveIntegerField(_("版本"), unique=True)
+    weight_opened = models.DecimalField(_("打开（邮件/资料）"), max_digits=5, decimal_places=2, default=1)
+    weight_clicked = models.DecimalField(_("点击链接"), max_digits=5, decimal_places=2, default=3)
+    weight_downloaded = models.DecimalField(_("下载资料"), max_digits=5, decimal_places=2, default=5)
+    weight_meeting_booked = models.DecimalField(_("预约会议"), max_digits=5, decimal_places=2, default=8)
+    half_life_days = models.DecimalField(_("半衰期(天)"), max_digits=5, decimal_places=1, default=7)
+    silent_hours = models.PositiveIntegerField(_("沉默时长(小时)"), default=72)
+    silent_score_below = models.DecimalField(_("沉默客户价值分低于"), max_digits=6, decimal_places=2, default=5)
+    changed_by = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("修改人"))
+    changed_at = models.DateTimeField(_("修改时间"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("触点价值权重")
+        verbose_name_plural = _("触点价值权重")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(half_life_days__gt=0), name="engagement_policy_half_life_positive"),
+            models.CheckConstraint(
+                condition=models.Q(weight_opened__gte=0, weight_clicked__gte=0, weight_downloaded__gte=0, weight_meeting_booked__gte=0),
+                name="engagement_policy_weights_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"

@@ -73,3 +73,8 @@ urlpatterns += [
 from xiaoguan.web import urls_automation, urls_capture, urls_routing, urls_worktime  # noqa: E402
 
 urlpatterns += urls_automation.urlpatterns + urls_capture.urlpatterns + urls_routing.urlpatterns + urls_worktime.urlpatterns
+
+# Tracked links and engagement (issue 5).
+from xiaoguan.web import urls_tracking  # noqa: E402
+
+urlpatterns += urls_tracking.urlpatterns
