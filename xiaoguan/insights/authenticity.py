@@ -59,6 +59,7 @@ W_BEFORE_IT_HAPPENED = 3.0
 W_BACKFILL_BURST = 2.2
 W_OVERLAP = 0.8
 W_FAR_FROM_CITY = 3.0
+W_FAR_FROM_CITY_MAX = 5.0  # reached at FAR_KM_MAX: a check-in in another province is hard to explain
 W_TRAVEL_LINK = 1.6  # per impossible hop blamed on the record
 W_NO_CUSTOMER_TRACE = 1.0
 W_NOBODY_ELSE = 1.2
@@ -70,6 +71,7 @@ BURST_GAP_S = 600  # typed at most 10 minutes after the previous record
 BURST_MIN = 5
 BEFORE_TOLERANCE_S = 12 * 60
 FAR_KM = 100.0
+FAR_KM_MAX = 500.0
 TRAVEL_MIN_KM = 80.0
 TRAVEL_MAX_KMH = 150.0
 TOUCH_WINDOW_S = 7 * DAY
@@ -201,7 +203,7 @@ def evidence_compute(
     run_day = np.unique((run << 24) + (day - day.min() if n else day))
     run_days = np.bincount(run_day >> 24, minlength=len(run_size))
     starts = np.flatnonzero(new_run)
-    ends = np.append(starts[1:], n) - 1
+    ends = np.append(starts[1:], n) - 1 if n else starts
     run_minutes = (r_s[ends] - r_s[starts]) / 60.0
     burst_n = np.empty(n, dtype=np.int64)
     burst_days = np.empty(n, dtype=np.int64)
@@ -226,7 +228,9 @@ def evidence_compute(
     # Check-in position against the account's city.
     acc_lat, acc_lng = _city_coordinates(cols.account, cities)
     far_km = _haversine_km(cols.lat, cols.lng, acc_lat, acc_lng)
-    far = np.nan_to_num(far_km, nan=0.0) > FAR_KM
+    known_km = np.nan_to_num(far_km, nan=0.0)
+    far = known_km > FAR_KM
+    far_extra = np.clip((known_km - FAR_KM) / (FAR_KM_MAX - FAR_KM), 0.0, 1.0)
 
     # Traces of the customer and the deal.
     touches = _count_near(_keys(traces.touch_account, traces.touch_at), cols.account, occ, TOUCH_WINDOW_S)
@@ -244,7 +248,12 @@ def evidence_compute(
     logit = np.full(n, PRIOR)
     logit += W_LATE_3H * (gap > 3 * HOUR) + W_LATE_1D * (gap > DAY)
     logit += W_BEFORE_IT_HAPPENED * (gap < -BEFORE_TOLERANCE_S)
-    logit += W_BACKFILL_BURST * backfill + W_OVERLAP * overlap + W_FAR_FROM_CITY * far
+    logit += (
+        W_BACKFILL_BURST * backfill
+        + W_OVERLAP * overlap
+        + W_FAR_FROM_CITY * far
+        + (W_FAR_FROM_CITY_MAX - W_FAR_FROM_CITY) * far_extra
+    )
     logit += W_NO_CUSTOMER_TRACE * no_customer_trace + W_NOBODY_ELSE * (no_customer_trace & (others == 0))
     logit += W_TRACE_SEEN * (has_target & ~no_customer_trace)
     logit += W_GENERIC * generic
@@ -314,7 +323,7 @@ def reasons_for(ev: Evidence, i: int, *, contents: list[str], content_code: int)
             % {"k": int(ev.burst_n[i]) - 1, "m": max(1, round(float(ev.burst_minutes[i]))), "days": int(ev.burst_days[i])},
         ))  # fmt: skip
     if ev.far[i]:
-        out.append((W_FAR_FROM_CITY, _("签到位置距客户所在城市 %(km)s 公里") % {"km": round(float(ev.far_km[i]))}))
+        out.append((W_FAR_FROM_CITY_MAX, _("签到位置距客户所在城市 %(km)s 公里") % {"km": round(float(ev.far_km[i]))}))
     if ev.travel_links[i]:
         out.append((
             W_TRAVEL_LINK * float(ev.travel_links[i]),
