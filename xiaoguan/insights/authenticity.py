@@ -23,14 +23,17 @@ Everything is computed on whole columns (numpy), never record by record through 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.utils.translation import gettext as _
 
+from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import org_tz
+from xiaoguan.core.process_cache import ProcessCache
+from xiaoguan.engagement.models import TouchEvent
 from xiaoguan.geo.selectors import city_resolve
 from xiaoguan.insights.selectors import (
     ActivityColumns,
@@ -41,6 +44,7 @@ from xiaoguan.insights.selectors import (
     trace_columns,
     user_external_ids,
 )
+from xiaoguan.opportunities.models import StageHistory
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -385,3 +389,14 @@ def authenticity_report(*, as_of: datetime, database: str = "default", threshold
     for pk, total in zip(owners.tolist(), totals.tolist(), strict=True):
         report.by_rep[pk] = RepRate(activities=total, flagged=int(flagged_per_owner.get(pk, 0)))
     return report
+
+
+# Pages ask often and the answer moves slowly: one computation per 10-minute slot, dropped when records change here.
+_reports = ProcessCache("insights.authenticity", seconds=600, models=(Activity, TouchEvent, StageHistory))
+SLOT = timedelta(minutes=10)
+
+
+def authenticity_report_recent(*, now: datetime) -> AuthenticityReport:
+    """The report as of the start of the current 10-minute slot (what the manager pages show)."""
+    slot = now - timedelta(seconds=now.timestamp() % SLOT.total_seconds())
+    return _reports.get(slot.isoformat(), lambda: authenticity_report(as_of=slot))

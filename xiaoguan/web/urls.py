@@ -78,3 +78,8 @@ urlpatterns += urls_automation.urlpatterns + urls_capture.urlpatterns + urls_rou
 from xiaoguan.web import urls_tracking  # noqa: E402
 
 urlpatterns += urls_tracking.urlpatterns
+
+# Insights (issue 5): record authenticity, three-layer verification.
+from xiaoguan.web import urls_insights  # noqa: E402
+
+urlpatterns += urls_insights.urlpatterns

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.selectors import activity_list_by_owners, activity_list_visible_to, task_list_visible_to
 from xiaoguan.core.clock import clock_now
+from xiaoguan.insights.authenticity import authenticity_report_recent
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.selectors import lead_list_visible_to
 from xiaoguan.opportunities.models import Opportunity
@@ -67,9 +68,13 @@ def team(request: AuthedRequest) -> HttpResponse:
         ),
         n=Count("*"),
     )
+    # Per-rep authenticity rates from the insights (the org-wide computation, cached per 10 minutes).
+    authenticity = authenticity_report_recent(now=now).by_rep
     rows = [
         {
             "person": p,
+            "authenticity": authenticity.get(p.pk),
+            "authentic": 1 - authenticity[p.pk].rate if p.pk in authenticity else None,
             "activities": recent.get(p.pk, {}).get("n", 0),
             "open_deals": pipeline.get(p.pk, {}).get("n", 0),
             "open_amount": pipeline.get(p.pk, {}).get("total"),
