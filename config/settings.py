@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "xiaoguan.engagement",
     "xiaoguan.insights",
     "xiaoguan.documents",
+    "xiaoguan.evidence",
     "xiaoguan.tracking",
     "xiaoguan.receivables",
     "xiaoguan.targets",

@@ -13,6 +13,7 @@ from xiaoguan.automation.services import timer_arm, timers_stop
 from xiaoguan.core.clock import clock_now
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.customers.models import Account
+from xiaoguan.evidence.services import activity_evidence_scan
 from xiaoguan.leads.models import Lead
 from xiaoguan.leads.services import lead_touched
 from xiaoguan.opportunities.models import Opportunity
@@ -66,6 +67,8 @@ def activity_log(
     )
     activity.full_clean()
     activity.save()
+    # Keyword evidence (报价, 合同, 三方比价 …) tags the record and its deal; it never moves a stage.
+    activity_evidence_scan(activity=activity, now=now)
     if lead is not None:
         # A call, visit or message proves first contact and stops the escalation clock; a note does not.
         lead_touched(lead=lead, at=occurred_at, kind=kind, now=now)

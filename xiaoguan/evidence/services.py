@@ -1,0 +1,202 @@
+"""Writes of keyword evidence: tag activities, advance "evidence seen" on their deals, alert on competitor + price.
+
+A scan never moves a stage: it only records what the conversation showed; the stage gates read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from xiaoguan.activities.models import Activity
+from xiaoguan.automation.services import NotificationDraft, notify_many
+from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
+from xiaoguan.core.history import history_record
+from xiaoguan.core.models import HistoryEntry
+from xiaoguan.evidence.matcher import Hit, Matcher, explain
+from xiaoguan.evidence.models import ActivityEvidence, KeywordDictionary
+from xiaoguan.evidence.rules import COMPETITOR_PRICE
+from xiaoguan.evidence.selectors import keyword_matcher
+from xiaoguan.opportunities.models import Opportunity
+from xiaoguan.org.models import Role, Team, User
+from xiaoguan.org.selectors import manager_chain
+
+QUOTE_STAGE = "quote_negotiation"
+CHUNK = 5000
+
+Row = tuple[int, int | None, str, datetime, str]  # pk, opportunity_id, content, occurred_at, external_id
+
+
+@dataclass
+class ScanSummary:
+    scanned: int = 0
+    tagged: int = 0
+    evidence: int = 0
+    opportunities_advanced: int = 0
+    alerts: int = 0
+
+
+@dataclass(frozen=True)
+class _Found:
+    row: Row
+    by_code: dict[str, list[Hit]]
+    prices: list[tuple[str, int, int]]
+
+
+def _scan_rows(matcher: Matcher, rows: Iterable[Row]) -> Iterator[_Found]:
+    competitor_codes = matcher.competitor_codes
+    for row in rows:
+        content = row[2]
+        if not content:
+            continue
+        result = matcher.scan(content)
+        if not result.hits:
+            continue
+        by_code: dict[str, list[Hit]] = {}
+        for hit in result.hits:
+            by_code.setdefault(hit.code, []).append(hit)
+        prices: list[tuple[str, int, int]] = []
+        if row[1] is not None and competitor_codes & by_code.keys():
+            prices = matcher.scan(content, prices=True).prices
+        yield _Found(row=row, by_code=by_code, prices=prices)
+
+
+def _regional_manager(owner: User) -> User | None:
+    chain = [m for m in manager_chain(user=owner) if m.is_active]
+    for person in chain:
+        team = person.team
+        if person.role == Role.MANAGER and team is not None and team.kind == Team.Kind.REGION:
+            return person
+    return next((p for p in chain if p.role == Role.MANAGER), chain[0] if chain else None)
+
+
+def _alert_drafts(found: Sequence[_Found], matcher: Matcher, opportunities: dict[int, Opportunity]) -> list[NotificationDraft]:
+    drafts = []
+    for item in found:
+        opp = opportunities.get(item.row[1] or 0)
+        if opp is None or not item.prices or not opp.is_open or opp.stage.key != QUOTE_STAGE:
+            continue
+        names = sorted({h.text for code in matcher.competitor_codes for h in item.by_code.get(code, [])})
+        manager = _regional_manager(opp.owner)
+        if manager is None or not names:
+            continue
+        drafts.append(NotificationDraft(
+            recipient=manager, kind=COMPETITOR_PRICE, dedupe_key=f"competitor-price:{item.row[0]}",
+            title=_("报价谈判中出现竞品报价：%(deal)s") % {"deal": opp},
+            body=_("%(rep)s 的跟进记录提到 %(names)s 与价格“%(price)s”：%(excerpt)s") % {
+                "rep": opp.owner.name, "names": "、".join(names), "price": item.prices[0][0], "excerpt": item.row[2][:120],
+            },
+            link=f"/deals/{opp.external_id}/", subject_kind="opportunity", subject_id=opp.pk,
+        ))
+    return drafts
+
+
+def _write(found: list[_Found], *, matcher: Matcher, now: datetime, alerts: bool, summary: ScanSummary) -> None:
+    rows = []
+    first_seen: dict[int, dict[str, dict[str, Any]]] = {}
+    for item in found:
+        pk, opp_id, _content, occurred_at, external_id = item.row
+        for code, hits in item.by_code.items():
+            spec = matcher.dictionaries[code]
+            rows.append(ActivityEvidence(activity_id=pk, opportunity_id=opp_id, code=code, stage_key=spec.stage_key, matches=explain(hits), scanned_at=now))
+            if opp_id is not None:
+                seen = first_seen.setdefault(opp_id, {})
+                if code not in seen or seen[code]["at"] > occurred_at.isoformat():
+                    seen[code] = {"at": occurred_at.isoformat(), "activity": external_id, "words": sorted({h.word for h in hits}), "stage": spec.stage_key}
+    ActivityEvidence.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    summary.tagged += len(found)
+    summary.evidence += len(rows)
+    if not first_seen:
+        return
+    opportunities = {o.pk: o for o in Opportunity.objects.filter(pk__in=list(first_seen)).select_related("stage", "owner__team", "owner__manager__team")}
+    changed = []
+    for opp_id, codes in first_seen.items():
+        opp = opportunities.get(opp_id)
+        if opp is None:
+            continue
+        seen = dict(opp.evidence_seen or {})
+        fresh = {code: info for code, info in codes.items() if code not in seen}
+        if fresh:
+            opp.evidence_seen = {**seen, **fresh}
+            changed.append(opp)
+    Opportunity.objects.bulk_update(changed, ["evidence_seen"], batch_size=500)
+    summary.opportunities_advanced += len(changed)
+    if alerts:
+        summary.alerts += len(notify_many(drafts=_alert_drafts(found, matcher, opportunities), now=now))
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@transaction.atomic
+def activity_evidence_scan(*, activity: Activity, now: datetime) -> ScanSummary:
+    """Scan one new activity (activity_log calls this): tag it, advance its deal's evidence, alert if it must."""
+    row: Row = (activity.pk, activity.opportunity_id, activity.content, activity.occurred_at, activity.external_id)
+    return activities_rows_scan(rows=[row], now=now, alerts=True)
+
+
+def activities_rows_scan(*, rows: Iterable[Row], now: datetime, alerts: bool) -> ScanSummary:
+    summary = ScanSummary()
+    matcher = keyword_matcher()
+    for chunk in _chunks(rows, CHUNK):
+        summary.scanned += len(chunk)
+        found = list(_scan_rows(matcher, chunk))
+        if found:
+            _write(found, matcher=matcher, now=now, alerts=alerts, summary=summary)
+    return summary
+
+
+def activities_evidence_scan(*, activities: QuerySet[Activity], now: datetime, alerts: bool = False) -> ScanSummary:
+    """Scan many activities set-wise (after an import, or after a dictionary change). An import is history: no alerts
+    unless asked. Already tagged (activity, dictionary) pairs are kept as they are."""
+    rows = activities.order_by().values_list("pk", "opportunity_id", "content", "occurred_at", "external_id").iterator(chunk_size=CHUNK)
+    with transaction.atomic():
+        return activities_rows_scan(rows=rows, now=now, alerts=alerts)
+
+
+# ------------------------------------------------------------------------------------------------- dictionaries
+
+
+def can_edit_dictionaries(user: User) -> bool:
+    return user.is_active and (user.role in (Role.DIRECTOR, Role.ADMIN) or user.is_superuser)
+
+
+def words_parse(text: str) -> list[str]:
+    """One word per line, or separated by commas / 、; blanks and repeats dropped, order kept."""
+    return list(dict.fromkeys(w.strip() for w in re.split(r"[\n,，、;；]+", text) if w.strip()))
+
+
+@transaction.atomic
+def keyword_dictionary_update(
+    *, dictionary: KeywordDictionary, by: User, now: datetime, words: list[str], enabled: bool, stage_key: str | None = None
+) -> KeywordDictionary:
+    """Change a dictionary's words; the version goes up and the change history keeps old and new."""
+    if not can_edit_dictionaries(by):
+        raise NotAllowedError()
+    cleaned = list(dict.fromkeys(w.strip()[:30] for w in words if w.strip()))
+    if not cleaned and enabled:
+        raise ValidationFailedError(field_errors={"words": [_("至少填写一个关键词")]})
+    new_stage = dictionary.stage_key if stage_key is None else stage_key.strip()
+    before: dict[str, object] = {"words": dictionary.words, "enabled": dictionary.enabled, "stage_key": dictionary.stage_key}
+    after: dict[str, object] = {"words": cleaned, "enabled": enabled, "stage_key": new_stage}
+    if before == after:
+        return dictionary
+    dictionary.words, dictionary.enabled, dictionary.stage_key = cleaned, enabled, new_stage
+    dictionary.version, dictionary.updated_at, dictionary.updated_by = dictionary.version + 1, now, by
+    dictionary.save()
+    history_record(
+        subject=dictionary, actor=by, action=HistoryEntry.Action.UPDATED, at=now,
+        changes={k: [before[k], after[k]] for k in before if before[k] != after[k]}, note=f"v{dictionary.version}",
+    )
+    return dictionary
