@@ -526,7 +526,7 @@ def generate(
             names = pipe["names"]
             hist.append((hist_base + len(hist) + 1, pk, fmt_ts(t), "created", "{}", "", owner, opportunity_type))
             for p in range(position + 1):
-                history.append((sh_base + len(history) + 1, fmt_ts(t), owner, pk, stages[p]))
+                history.append((sh_base + len(history) + 1, fmt_ts(t), owner, pk, stages[p], "", "[]"))
                 if p:
                     change = f'{{"stage": ["{names[p - 1]}", "{names[p]}"]}}'
                     hist.append((hist_base + len(hist) + 1, pk, fmt_ts(t), "stage", change, "", owner, opportunity_type))
@@ -541,14 +541,15 @@ def generate(
                 pk, f"BO{i + 1:07d}", product, f"{acc_city[acc]}{product}项目", (5 + int(rnd() * 495)) * 10_000, "CNY", fmt_ts(created),
                 fmt_ts(now_ts), expected, status, closed, LOST_REASONS[int(rnd() * len(LOST_REASONS))] if status == "lost" else "",
                 COMPETITORS[int(rnd() * len(COMPETITORS))], fmt_ts(now_ts + int((rnd() - 0.3) * 20 * DAY)) if status == "open" else None,
-                acc_base + acc + 1, owner, pipe["id"], stages[position],
+                acc_base + acc + 1, owner, pipe["id"], stages[position], "", "", "{}",
             ))
         return out
 
     cols = ("id", "external_id", "product_line", "name", "amount", "currency", "created_at", "updated_at", "expected_close", "status",
-            "closed_at", "lost_reason", "competitor", "next_follow_up_at", "account_id", "owner_id", "pipeline_id", "stage_id")
+            "closed_at", "lost_reason", "competitor", "next_follow_up_at", "account_id", "owner_id", "pipeline_id", "stage_id",
+            "core_need", "blocker", "evidence_seen")
     log("opportunities_opportunity", *writer.load("opportunities_opportunity", cols, _chunks(n_opp, make_opps)))
-    cols = ("id", "entered_at", "changed_by_id", "opportunity_id", "stage_id")
+    cols = ("id", "entered_at", "changed_by_id", "opportunity_id", "stage_id", "override_reason", "missing")
     log("opportunities_stagehistory", *writer.load(
         "opportunities_stagehistory", cols, (history[s:s + CHUNK] for s in range(0, len(history), CHUNK))
     ))
