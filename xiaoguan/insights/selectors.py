@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connections
+from django.db.models import Sum
 
-from xiaoguan.activities.models import Activity
+from xiaoguan.activities.models import Activity, Task
 from xiaoguan.customers.models import Account
 from xiaoguan.engagement.models import TouchEvent
-from xiaoguan.opportunities.models import StageHistory
+from xiaoguan.opportunities.models import Opportunity, StageHistory
 from xiaoguan.org.models import User
 
 I64 = npt.NDArray[np.int64]
@@ -160,3 +161,49 @@ def activity_external_ids(*, pks: Sequence[int], database: str = "default") -> d
 
 def user_external_ids(*, database: str = "default") -> dict[int, str]:
     return dict(User.objects.using(database).values_list("pk", "external_id"))
+
+
+def stage_entries(*, since: datetime, before: datetime) -> list[tuple[int, int, str, datetime]]:
+    """(opportunity owner, opportunity, stage key, entered at) of stage entries in [since, before)."""
+    return list(
+        StageHistory.objects.filter(entered_at__gte=since, entered_at__lt=before).values_list(
+            "opportunity__owner_id", "opportunity_id", "stage__key", "entered_at"
+        )
+    )
+
+
+def follow_up_plans(*, since: datetime, before: datetime) -> list[tuple[int, int, str, datetime]]:
+    """(owner, account, account grade, due) of planned follow-ups that fell due in [since, before): the accounts' and their
+    deals' next follow-up times, and follow-up to-dos."""
+    plans: list[tuple[int, int, str, datetime]] = []
+    plans += Account.objects.filter(next_follow_up_at__gte=since, next_follow_up_at__lt=before, owner__isnull=False).values_list(
+        "owner_id", "pk", "grade", "next_follow_up_at"
+    )  # type: ignore[arg-type]
+    plans += Opportunity.objects.filter(next_follow_up_at__gte=since, next_follow_up_at__lt=before).values_list(
+        "owner_id", "account_id", "account__grade", "next_follow_up_at"
+    )  # type: ignore[arg-type]
+    plans += Task.objects.filter(
+        source=Task.Source.FOLLOW_UP, account__isnull=False, due_at__gte=since, due_at__lt=before
+    ).values_list("owner_id", "account_id", "account__grade", "due_at")
+    return plans
+
+
+def open_pipeline_by_account() -> dict[int, float]:
+    """Open deal amount per account: what ranks accounts when none carries a grade."""
+    rows = Opportunity.objects.filter(status=Opportunity.Status.OPEN).values("account_id").annotate(total=Sum("amount"))
+    return {r["account_id"]: float(r["total"] or 0) for r in rows}
+
+
+def account_touch_times(*, accounts: Sequence[int], since: datetime, before: datetime) -> list[tuple[int, datetime]]:
+    """(account, occurred at) of activities on the given accounts in [since, before)."""
+    out: list[tuple[int, datetime]] = []
+    for start in range(0, len(accounts), 900):
+        out += Activity.objects.filter(
+            account_id__in=accounts[start : start + 900], occurred_at__gte=since, occurred_at__lt=before
+        ).values_list("account_id", "occurred_at")
+    return out
+
+
+def tasks_done(*, since: datetime, before: datetime) -> list[tuple[int, datetime, datetime]]:
+    """(owner, due, done) of to-dos finished in [since, before)."""
+    return list(Task.objects.filter(done_at__gte=since, done_at__lt=before).values_list("owner_id", "due_at", "done_at"))  # type: ignore[arg-type]

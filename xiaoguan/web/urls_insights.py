@@ -6,4 +6,5 @@ from xiaoguan.web.views import insights
 
 urlpatterns: list = [
     path("insights/authenticity/", insights.authenticity, name="insights_authenticity"),
+    path("insights/verification/", insights.verification, name="insights_verification"),
 ]

@@ -14,11 +14,13 @@ from django.shortcuts import render
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_now
 from xiaoguan.insights.authenticity import authenticity_report_recent
-from xiaoguan.org.models import Role
+from xiaoguan.insights.verification import verification_report
+from xiaoguan.org.models import Role, Team
 from xiaoguan.org.selectors import user_list_visible_to
 from xiaoguan.web.views.common import AuthedRequest, forbidden, leads_team
 
 MAX_FLAGGED_SHOWN = 200
+MAX_REPS = 300
 
 
 @login_required
@@ -51,3 +53,21 @@ def authenticity(request: AuthedRequest) -> HttpResponse:
         "capped": len(flagged) > MAX_FLAGGED_SHOWN,
     }
     return render(request, "web/insights/authenticity.html", context)
+
+
+@login_required
+def verification(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    if not leads_team(user):
+        return forbidden(request)
+    reps = list(user_list_visible_to(user=user).filter(role=Role.REP, is_active=True).order_by("team__path", "name")[:MAX_REPS])
+    report = verification_report(until=clock_now(), reps=reps)
+    teams = {t.pk: t for t in Team.objects.filter(pk__in=[k for k in report.by_team if k is not None])}
+    context: dict[str, Any] = {
+        "report": report,
+        "rep_rows": [{"person": r, "layers": report.by_rep[r.pk]} for r in reps],
+        "team_rows": [
+            {"team": teams.get(pk) if pk is not None else None, "layers": layers} for pk, layers in report.by_team.items()
+        ],
+    }
+    return render(request, "web/insights/verification.html", context)
