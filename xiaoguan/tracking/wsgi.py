@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.signals import request_finished, request_started
+from django.db import connection
 
 from xiaoguan.core.clock import clock_now
 from xiaoguan.tracking.serve import answer
@@ -39,16 +39,16 @@ class TrackingFastPath:
         if found is None:
             return self.app(environ, start_response)
         token, route = found
-        # What Django's handler does around each request (its receivers drop a connection past CONN_MAX_AGE or broken;
-        # the test client disconnects them, as it does for Django's own requests).
-        request_started.send(sender=self.__class__, environ=environ)
         try:
             result = answer(
                 token=token, route=route, method=method, user_agent=environ.get("HTTP_USER_AGENT", ""),
                 ip=environ.get("REMOTE_ADDR", ""), now=clock_now(),
             )
         finally:
-            request_finished.send(sender=self.__class__)
+            # What Django's handler does after each request: a connection past CONN_MAX_AGE or broken is dropped
+            # (not inside a transaction: only a test holds one open around requests).
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
         if result is None:
             return self.app(environ, start_response)
         start_response(_REASONS.get(result.status, f"{result.status} "), result.headers)
