@@ -310,6 +310,8 @@ class OpportunityEditForm(EditForm):
         error_messages={"invalid": _("请输入正确的日期")},
     )
     next_follow_up_at = _follow_up_field()
+    core_need = forms.CharField(label=_("核心诉求"), max_length=300, required=False, widget=forms.TextInput(attrs={"placeholder": _("客户最想解决的问题")}))
+    blocker = forms.CharField(label=_("卡点问题"), max_length=300, required=False, widget=forms.TextInput(attrs={"placeholder": _("例如：预算待批、决策人未见")}))
 
 
 class AccountFilterForm(forms.Form):
@@ -324,6 +326,9 @@ class StageMoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = opportunity.pipeline.stages.order_by("position")  # type: ignore[attr-defined]
         self.fields["stage"].error_messages["invalid_choice"] = _("该阶段不属于这个商机的销售流程")
+
+    # Only a manager's override uses it (opportunities/services.py: a reason kept in stage history).
+    override_reason = forms.CharField(label=_("越过证据要求的理由（经理）"), max_length=300, required=False)
 
 
 class LostForm(forms.Form):

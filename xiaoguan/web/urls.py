@@ -83,3 +83,8 @@ urlpatterns += urls_tracking.urlpatterns
 from xiaoguan.web import urls_insights  # noqa: E402
 
 urlpatterns += urls_insights.urlpatterns
+
+# Evidence-gated stages, documents and keyword evidence (issue 5).
+from xiaoguan.web import urls_evidence  # noqa: E402
+
+urlpatterns += urls_evidence.urlpatterns

@@ -1,4 +1,6 @@
-"""商机: the board by stage (drag, or "move to" on a phone), a deal's page, edit, won / lost / reopen."""
+"""商机: the board by stage (drag, or "move to" on a phone), a deal's page, edit, won / lost / reopen; the stage gates
+(what a deal must show before it moves on, approvals, a manager's override) and their settings with the keyword
+dictionaries."""
 
 from __future__ import annotations
 
@@ -17,14 +19,32 @@ from django_htmx.http import HttpResponseClientRedirect
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_now, clock_today, day_start
 from xiaoguan.core.errors import DomainError
+from xiaoguan.documents.selectors import document_list_for_opportunity
 from xiaoguan.engagement.selectors import touch_event_list_visible_to
-from xiaoguan.opportunities.models import Opportunity, Pipeline
-from xiaoguan.opportunities.selectors import opportunity_list_visible_to, opportunity_search, stage_history_list, stage_list
+from xiaoguan.evidence.models import KeywordDictionary
+from xiaoguan.evidence.selectors import activity_evidence_list, competitors_learned, keyword_dictionary_list
+from xiaoguan.evidence.services import can_edit_dictionaries, keyword_dictionary_update, words_parse
+from xiaoguan.opportunities.gates import KEYWORD_LABELS, REQUIRED_FIELDS, action_choices, action_label, gate_missing, gate_spec
+from xiaoguan.opportunities.models import DEFAULT_STAGES, Opportunity, Pipeline, Stage, StageMoveRequest
+from xiaoguan.opportunities.selectors import (
+    opportunity_list_visible_to,
+    opportunity_search,
+    pipeline_list,
+    stage_history_list,
+    stage_list,
+)
 from xiaoguan.opportunities.services import (
+    StageApprovalRequiredError,
+    StageEvidenceMissingError,
+    can_edit_gates,
+    can_override,
     opportunity_close_lost,
     opportunity_close_won,
     opportunity_move_stage,
     opportunity_update,
+    stage_gate_update,
+    stage_move_decide,
+    stage_move_request,
 )
 from xiaoguan.opportunities.services import (
     opportunity_reopen as opportunity_reopen_service,
@@ -43,8 +63,10 @@ from xiaoguan.web.views.common import (
     history_rows,
     works_sales,
 )
+from xiaoguan.web.views.documents import DocumentUploadForm
 
 CARDS_PER_COLUMN = 20
+DEFAULT_STAGE_NAMES = tuple((key, name) for key, name, _won in DEFAULT_STAGES)
 BOARD_TARGET = "board"
 INFO_TARGET = "deal-info"
 
@@ -107,13 +129,50 @@ def opportunity_board(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/opportunities/board.html", context)
 
 
+def _gate_context(request: AuthedRequest, opportunity: Opportunity) -> dict[str, Any]:
+    """The current stage's exit criteria as a checklist (met or not), the pending approval, who may decide."""
+    user = request.user
+    spec = gate_spec(opportunity.stage)
+    missing = {m.code for m in gate_missing(opportunity=opportunity, stages=[opportunity.stage], now=clock_now())} if opportunity.is_open else set()
+    checklist = [{"label": _("填写%(field)s") % {"field": REQUIRED_FIELDS[f]}, "met": f"field:{f}" not in missing} for f in spec.required_fields if f in REQUIRED_FIELDS]
+    checklist += [{"label": action_label(code), "met": code not in missing} for code in spec.required_actions]
+    pending = opportunity.stage_requests.filter(status=StageMoveRequest.Status.PENDING).select_related("to_stage", "requested_by").first()
+    return {
+        "gate_checklist": checklist,
+        "gate_needs_approval": spec.needs_approval,
+        "gate_open": opportunity.is_open and not missing,
+        "pending_request": pending,
+        "can_override": can_override(user, opportunity),
+        "evidence_seen": [
+            (str(KEYWORD_LABELS.get(code, code)), info)
+            for code, info in sorted((opportunity.evidence_seen or {}).items(), key=lambda item: str(item[1].get("at", "")))
+        ],
+    }
+
+
+def _activities_with_evidence(activities: list[Any]) -> list[Any]:
+    """Each activity with the keyword evidence found in it (shown as tags with the words that matched)."""
+    tags: dict[int, list[dict[str, Any]]] = {}
+    for row in activity_evidence_list(activity_ids=[a.pk for a in activities]):
+        tags.setdefault(row.activity_id, []).append({"code": row.code, "words": sorted({m["word"] for m in row.matches}), "matches": row.matches})
+    for activity in activities:
+        activity.evidence_tags = tags.get(activity.pk, [])
+    return activities
+
+
 def _detail_context(request: AuthedRequest, opportunity: Opportunity, **forms: Any) -> dict[str, Any]:
     user = request.user
     return {
         "opportunity": opportunity,
         "can_edit": can_change(user=user, owner=opportunity.owner),
         "stage_history": list(stage_history_list(opportunity=opportunity)),
-        "activities": list(activity_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-occurred_at", "-pk")[:50]),
+        "activities": _activities_with_evidence(
+            list(activity_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-occurred_at", "-pk")[:50])
+        ),
+        "documents": list(document_list_for_opportunity(user=user, opportunity_id=opportunity.pk)[:50]),
+        "upload_form": DocumentUploadForm(),
+        "move_missing": forms.get("move_missing") or [],
+        **_gate_context(request, opportunity),
         "touch_events": list(touch_event_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-occurred_at", "-pk")[:20]),
         "invoices": list(invoice_list_visible_to(user=user).filter(opportunity=opportunity).order_by("-issued_on")[:20]),
         "history": history_rows(subject=opportunity, viewer=user),
@@ -169,9 +228,25 @@ def opportunity_move(request: AuthedRequest, external_id: str) -> HttpResponse:
     form = StageMoveForm(request.POST, opportunity=opportunity)
     on_board = request.htmx.target == BOARD_TARGET
     error, status = "", 200
+    missing: list[Any] = []
     if form.is_valid():
+        target = form.cleaned_data["stage"]
         try:
-            opportunity_move_stage(opportunity=opportunity, stage=form.cleaned_data["stage"], by=request.user, now=clock_now())
+            opportunity_move_stage(
+                opportunity=opportunity, stage=target, by=request.user, now=clock_now(), override_reason=form.cleaned_data["override_reason"]
+            )
+        except StageApprovalRequiredError:
+            # The rep meant to move on: the request for approval is that move, waiting for the manager.
+            try:
+                stage_move_request(opportunity=opportunity, stage=target, by=request.user, now=clock_now())
+            except DomainError as exc:
+                error, status = exc.message, error_status(exc)
+            else:
+                messages.info(request, _("“%(stage)s”需要经理审批，已提交申请。") % {"stage": target.name})
+                if not on_board:
+                    return redirect("web:opportunity_detail", external_id=opportunity.external_id)
+        except StageEvidenceMissingError as exc:
+            error, status, missing = exc.message, 422, exc.missing
         except DomainError as exc:
             error, status = exc.message, error_status(exc)
     else:
@@ -182,9 +257,9 @@ def opportunity_move(request: AuthedRequest, external_id: str) -> HttpResponse:
         context["moved"] = None if error else opportunity
         return render(request, "web/opportunities/board.html#board", context, status=status)
     if error:
-        if not form.errors:
+        if not form.errors and not missing:
             form.add_error(None, error)
-        return render(request, "web/opportunities/detail.html", _detail_context(request, opportunity, move_form=form), status=status)
+        return render(request, "web/opportunities/detail.html", _detail_context(request, opportunity, move_form=form, move_missing=missing), status=status)
     messages.success(request, _("已移至“%(stage)s”。") % {"stage": opportunity.stage.name})
     return redirect("web:opportunity_detail", external_id=opportunity.external_id)
 
@@ -241,3 +316,85 @@ def opportunity_lost(request: AuthedRequest, external_id: str) -> HttpResponse:
         return render(request, "web/opportunities/detail.html#lost_form", {"opportunity": opportunity, "lost_form": form}, status=status)
     return render(request, "web/opportunities/detail.html", _detail_context(request, opportunity, lost_form=form), status=status)
 
+
+
+@login_required
+@require_POST
+def opportunity_stage_decide(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """The manager approves or rejects the pending stage move (a rejection needs a note)."""
+    opportunity = get_object_or_404(opportunity_list_visible_to(user=request.user), external_id=external_id)
+    pending = get_object_or_404(opportunity.stage_requests.filter(status=StageMoveRequest.Status.PENDING))
+    approve = request.POST.get("decision") == "approve"
+    try:
+        stage_move_decide(request=pending, by=request.user, now=clock_now(), approve=approve, note=request.POST.get("note", "")[:300])
+    except DomainError as exc:
+        detail = " ".join(m for errors in getattr(exc, "field_errors", {}).values() for m in errors)
+        messages.error(request, detail or exc.message)
+        return render(request, "web/opportunities/detail.html", _detail_context(request, opportunity), status=error_status(exc))
+    messages.success(request, _("已批准，商机已推进。") if approve else _("已驳回。"))
+    return redirect("web:opportunity_detail", external_id=opportunity.external_id)
+
+
+# ------------------------------------------------------------------------------------------- settings: evidence
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stage_gate_settings(request: AuthedRequest) -> HttpResponse:
+    """Each pipeline's stages with their exit criteria (evidence actions, required fields, approval), editable."""
+    user = request.user
+    if not can_edit_gates(user):
+        return forbidden(request)
+    if request.method == "POST":
+        stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=request.POST.get("stage", "0") if request.POST.get("stage", "").isdigit() else 0)
+        try:
+            stage_gate_update(
+                stage=stage, by=user, now=clock_now(), required_actions=request.POST.getlist("actions"),
+                required_fields=request.POST.getlist("fields"), needs_approval=request.POST.get("needs_approval") == "on",
+            )
+        except DomainError as exc:
+            detail = " ".join(m for errors in getattr(exc, "field_errors", {}).values() for m in errors)
+            messages.error(request, detail or exc.message)
+        else:
+            messages.success(request, _("“%(pipeline)s · %(stage)s”的准出条件已保存。") % {"pipeline": stage.pipeline.name, "stage": stage.name})
+        return redirect(f"{reverse('web:stage_gate_settings')}#stage-{stage.pk}")
+    pipelines = []
+    for pipeline in pipeline_list():
+        rows = []
+        for stage in pipeline.stages.all():
+            spec = gate_spec(stage)
+            rows.append({"stage": stage, "actions": set(spec.required_actions), "fields": set(spec.required_fields), "needs_approval": spec.needs_approval,
+                         "version": getattr(getattr(stage, "gate", None), "version", 0),
+                         "extra_actions": [(code, action_label(code)) for code in spec.required_actions if "|" in code]})
+        pipelines.append({"pipeline": pipeline, "rows": rows})
+    return render(request, "web/opportunities/gates.html", {
+        "pipelines": pipelines, "action_choices": action_choices(), "field_choices": [(k, v) for k, v in REQUIRED_FIELDS.items()],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def keyword_settings(request: AuthedRequest) -> HttpResponse:
+    """The keyword dictionaries (报价、合同、三方比价、竞品 …): one word per line, versioned."""
+    user = request.user
+    if not can_edit_dictionaries(user):
+        return forbidden(request)
+    if request.method == "POST":
+        dictionary = get_object_or_404(KeywordDictionary, code=request.POST.get("code", ""))
+        try:
+            keyword_dictionary_update(
+                dictionary=dictionary, by=user, now=clock_now(), words=words_parse(request.POST.get("words", "")[:5000]),
+                enabled=request.POST.get("enabled") == "on",
+            )
+        except DomainError as exc:
+            detail = " ".join(m for errors in getattr(exc, "field_errors", {}).values() for m in errors)
+            messages.error(request, detail or exc.message)
+        else:
+            messages.success(request, _("“%(label)s”已保存，之后的跟进记录按新词典识别。") % {"label": dictionary.label})
+        return redirect("web:keyword_settings")
+    stage_names = dict(DEFAULT_STAGE_NAMES)
+    rows = [
+        {"d": d, "words_text": "\n".join(d.words), "stage_name": stage_names.get(d.stage_key, d.stage_key)}
+        for d in keyword_dictionary_list()
+    ]
+    return render(request, "web/opportunities/keywords.html", {"rows": rows, "learned": competitors_learned()})
