@@ -104,3 +104,13 @@ def test_only_admins_and_directors_edit_the_weights(deal, clock, login):
     assert EngagementPolicy.objects.get().weight_downloaded == 6
     bad = client.post("/settings/engagement/", {**form, "half_life_days": "0"})
     assert bad.status_code == 200 and EngagementPolicy.objects.count() == 1
+
+
+def test_the_panel_and_the_booking_page_read_in_english(deal, clock, login, client):
+    link = send(deal, clock, kind=TrackedLink.Kind.BOOKING)
+    rep = login(deal.rep)
+    rep.cookies["django_language"] = "en"
+    panel = rep.get(f"/deals/{deal.opportunity.external_id}/tracking/", HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Tracked links and engagement" in panel and "Create a tracked link" in panel
+    page = client.get(f"/t/{tracked_link_token(link=link)}", HTTP_USER_AGENT=BROWSER, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Book a 30-minute meeting with" in page and "Confirm" in page

@@ -95,9 +95,8 @@ def silent_customers_job(now: datetime) -> str:
     drafts = []
     policy = engagement_policy_current()
     for key, (account, last, score) in keys.items():
-        if key in done:
+        if key in done or account.owner is None:
             continue
-        assert account.owner is not None  # noqa: S101 — silent_accounts reads owned accounts only
         hours = policy.silent_hours if last is None else int((now - last).total_seconds() // 3600)
         title = _("关怀任务：%(account)s 已 %(hours)s 小时无触点") % {"account": account.name, "hours": hours}
         task = task_create(
