@@ -18,6 +18,7 @@ import zhconv
 
 _FOLD = {ord(c): ord(c) + 32 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 _SPACE = re.compile(r"\s")
+_WHITESPACE = [i for i in range(0x3001) if chr(i).isspace()]
 # A price: a currency sign and a number, a number with a money unit, or a price word followed closely by a number.
 PRICE = re.compile(
     r"[¥$]\s*\d[\d,]*(?:\.\d+)?"
@@ -25,6 +26,31 @@ PRICE = re.compile(
     r"|[一二两三四五六七八九十百千]+(?:万元|万|元)"
     r"|(?:报价|价格|价钱|单价|总价|折扣|便宜|低|高|贵|降价|让利)[^\d。；;!?！？]{0,4}\d+(?:\.\d+)?\s*(?:%|％|折|万元|万|元|块|个点)"
 )
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """From an offset in the folded text to one in the original: identity, or past the dropped spaces, or a map."""
+
+    source: str | None = None  # the original, when white space was dropped from it
+    mapped: list[int] | None = None  # the original offset of every folded character
+    removed: list[int] = field(default_factory=list)  # ascending offsets of the dropped white space
+
+    def original(self, folded: int) -> int:
+        if self.mapped is not None:
+            return self.mapped[folded]
+        if self.source is None:
+            return folded
+        if not self.removed:
+            self.removed.extend(m.start() for m in _SPACE.finditer(self.source))
+        # The k-th kept character sits at k plus the number of spaces before it.
+        position = folded
+        for gap in self.removed:
+            if gap <= position:
+                position += 1
+            else:
+                break
+        return position
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,15 @@ class Matcher:
                             if a != b:
                                 self.table[ord(a)] = ord(b)
         self.table.update(_FOLD)
+        self.fold_table: dict[int, int | None] = dict(self.table)
+        # White space is dropped (报 价 → 报价): str.translate deletes characters mapped to None.
+        # Full-width ASCII (，：（）ＡＢＣ１２３) is what NFKC changes in nearly every Chinese text: folded here, one
+        # character for one, so that only rare compatibility characters take the slow per-character path.
+        self.strip_table: dict[int, int | None] = {
+            **{c: (c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, **self.table, **dict.fromkeys(_WHITESPACE),
+        }
+        for wide in range(0xFF21, 0xFF3B):  # Ａ-Ｚ → a-z, like the words
+            self.strip_table[wide] = wide - 0xFEE0 + 32
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[str, str]]] = {}
         for spec in self.dictionaries.values():
@@ -94,40 +129,37 @@ class Matcher:
             self.automaton.make_automaton()
         self.competitor_codes = frozenset(code for code, spec in self.dictionaries.items() if spec.is_competitor)
 
-    def normalise(self, text: str) -> tuple[str, list[int] | None]:
-        """The folded text and, when it differs in length, each folded character's offset in the original."""
-        positions: list[int] | None = None
-        if not unicodedata.is_normalized("NFKC", text):
+    def normalise(self, text: str) -> tuple[str, Offsets]:
+        """The folded text, and how to find a folded offset in the original."""
+        folded = text.translate(self.strip_table)
+        if not unicodedata.is_normalized("NFKC", folded):
+            # Rare (full-width forms, compatibility characters): a per-character map.
             chars: list[str] = []
-            positions = []
+            positions: list[int] = []
             for i, ch in enumerate(text):
                 folded = unicodedata.normalize("NFKC", ch)
                 chars.append(folded)
                 positions.extend([i] * len(folded))
-            text = "".join(chars)
-        text = text.translate(self.table)
-        if _SPACE.search(text) is not None:
-            keep = [i for i, ch in enumerate(text) if not ch.isspace()]
-            positions = [positions[i] for i in keep] if positions is not None else keep
-            text = "".join(text[i] for i in keep)
-        return text, positions
+            kept = [(c, positions[j]) for j, c in enumerate("".join(chars).translate(self.fold_table)) if not c.isspace()]
+            return "".join(c for c, _p in kept), Offsets(mapped=[p for _c, p in kept])
+        # The common case, in C: one translate() folded and dropped white space; the spaces' places are found only
+        # when a hit needs its offsets.
+        if len(folded) == len(text):
+            return folded, Offsets()
+        return folded, Offsets(source=text)
 
     def scan(self, text: str, *, prices: bool = False) -> ScanResult:
         result = ScanResult()
         if not text or self.empty:
             return result
-        folded, positions = self.normalise(text)
+        folded, offsets = self.normalise(text)
         for end, (length, owners) in self.automaton.iter(folded):
-            start = end - length + 1
-            o_start = positions[start] if positions is not None else start
-            o_end = (positions[end] if positions is not None else end) + 1
+            o_start, o_end = offsets.original(end - length + 1), offsets.original(end) + 1
             for code, word in owners:
                 result.hits.append(Hit(code=code, word=word, text=text[o_start:o_end], start=o_start, end=o_end))
         if prices:
             for match in PRICE.finditer(folded):
-                s, e = match.start(), match.end() - 1
-                o_start = positions[s] if positions is not None else s
-                o_end = (positions[e] if positions is not None else e) + 1
+                o_start, o_end = offsets.original(match.start()), offsets.original(match.end() - 1) + 1
                 result.prices.append((text[o_start:o_end], o_start, o_end))
         return result
 

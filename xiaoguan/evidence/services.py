@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.automation.services import NotificationDraft, notify_many
+from xiaoguan.core.bulk import rows_insert, rows_update
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
@@ -99,38 +100,48 @@ def _alert_drafts(found: Sequence[_Found], matcher: Matcher, opportunities: dict
     return drafts
 
 
-def _write(found: list[_Found], *, matcher: Matcher, now: datetime, alerts: bool, summary: ScanSummary) -> None:
+def _evidence_rows(found: list[_Found], *, matcher: Matcher, now: datetime, first_seen: dict[int, dict[str, dict[str, Any]]]) -> int:
+    """One ActivityEvidence row per (activity, dictionary) — an existing pair is kept — and each deal's earliest
+    sighting of each code collected into `first_seen`."""
     rows = []
-    first_seen: dict[int, dict[str, dict[str, Any]]] = {}
     for item in found:
         pk, opp_id, _content, occurred_at, external_id = item.row
         for code, hits in item.by_code.items():
             spec = matcher.dictionaries[code]
-            rows.append(ActivityEvidence(activity_id=pk, opportunity_id=opp_id, code=code, stage_key=spec.stage_key, matches=explain(hits), scanned_at=now))
+            rows.append((pk, opp_id, code, spec.stage_key, explain(hits), now))
             if opp_id is not None:
+                at = occurred_at.isoformat()
                 seen = first_seen.setdefault(opp_id, {})
-                if code not in seen or seen[code]["at"] > occurred_at.isoformat():
-                    seen[code] = {"at": occurred_at.isoformat(), "activity": external_id, "words": sorted({h.word for h in hits}), "stage": spec.stage_key}
-    ActivityEvidence.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    summary.tagged += len(found)
-    summary.evidence += len(rows)
-    if not first_seen:
-        return
-    opportunities = {o.pk: o for o in Opportunity.objects.filter(pk__in=list(first_seen)).select_related("stage", "owner__team", "owner__manager__team")}
+                if code not in seen or seen[code]["at"] > at:
+                    seen[code] = {"at": at, "activity": external_id, "words": sorted({h.word for h in hits}), "stage": spec.stage_key}
+    return rows_insert(
+        model=ActivityEvidence, fields=["activity", "opportunity", "code", "stage_key", "matches", "scanned_at"], rows=rows, conflict=["activity", "code"],
+    )
+
+
+def _evidence_seen_advance(first_seen: dict[int, dict[str, dict[str, Any]]]) -> int:
+    """Add to each deal's `evidence_seen` the codes it had not seen yet (what it had stays: the first sighting)."""
     changed = []
-    for opp_id, codes in first_seen.items():
-        opp = opportunities.get(opp_id)
-        if opp is None:
-            continue
-        seen = dict(opp.evidence_seen or {})
-        fresh = {code: info for code, info in codes.items() if code not in seen}
-        if fresh:
-            opp.evidence_seen = {**seen, **fresh}
-            changed.append(opp)
-    Opportunity.objects.bulk_update(changed, ["evidence_seen"], batch_size=500)
-    summary.opportunities_advanced += len(changed)
-    if alerts:
-        summary.alerts += len(notify_many(drafts=_alert_drafts(found, matcher, opportunities), now=now))
+    ids = list(first_seen)
+    for start in range(0, len(ids), 900):
+        for opp in Opportunity.objects.filter(pk__in=ids[start : start + 900]).only("pk", "evidence_seen"):
+            seen = opp.evidence_seen or {}
+            fresh = {code: info for code, info in first_seen[opp.pk].items() if code not in seen}
+            if fresh:
+                opp.evidence_seen = {**seen, **fresh}
+                changed.append(opp)
+    return rows_update(objs=changed, fields=["evidence_seen"])
+
+
+def _alerts_send(found: list[_Found], *, matcher: Matcher, now: datetime) -> int:
+    candidates = [item for item in found if item.prices and item.row[1] is not None]
+    if not candidates:
+        return 0
+    opportunities = {
+        o.pk: o
+        for o in Opportunity.objects.filter(pk__in={item.row[1] for item in candidates}).select_related("stage", "owner__team", "owner__manager__team")
+    }
+    return len(notify_many(drafts=_alert_drafts(candidates, matcher, opportunities), now=now))
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -149,11 +160,17 @@ def activity_evidence_scan(*, activity: Activity, now: datetime) -> ScanSummary:
 def activities_rows_scan(*, rows: Iterable[Row], now: datetime, alerts: bool) -> ScanSummary:
     summary = ScanSummary()
     matcher = keyword_matcher()
+    first_seen: dict[int, dict[str, dict[str, Any]]] = {}
     for chunk in _chunks(rows, CHUNK):
         summary.scanned += len(chunk)
         found = list(_scan_rows(matcher, chunk))
-        if found:
-            _write(found, matcher=matcher, now=now, alerts=alerts, summary=summary)
+        if not found:
+            continue
+        summary.tagged += len(found)
+        summary.evidence += _evidence_rows(found, matcher=matcher, now=now, first_seen=first_seen)
+        if alerts:
+            summary.alerts += _alerts_send(found, matcher=matcher, now=now)
+    summary.opportunities_advanced = _evidence_seen_advance(first_seen)
     return summary
 
 
