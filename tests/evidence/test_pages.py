@@ -139,3 +139,20 @@ def test_settings_pages_are_for_admins_and_directors_and_save_versioned(org, log
     sample = KeywordDictionary.objects.get(code="sample")
     assert sample.words == ["样品", "样机", "<b>试用装</b>"] and sample.version == 2
     assert "&lt;b&gt;试用装&lt;/b&gt;" in admin.get("/settings/keywords/").content.decode()
+
+
+def test_the_api_refuses_with_the_missing_list_and_takes_a_managers_override(org, deal):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    rep, manager = Client(), Client()
+    rep.force_login(org.rep)
+    manager.force_login(org.manager)
+    url = f"/api/opportunities/{deal.external_id}/move-stage"
+    refused = rep.post(url, {"stage": "solution_demo"}, content_type="application/json")
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["code"] == "stage_evidence_missing"
+    assert [e["message"] for e in body["errors"]][-1] == "需求诊断：上传需求调研表" and {e["field"] for e in body["errors"]} == {"stage"}
+    moved = manager.post(url, {"stage": "solution_demo", "override_reason": "客户已口头确认"}, content_type="application/json")
+    assert moved.status_code == 200 and moved.json()["stage"] == "solution_demo"
+    assert StageHistory.objects.get(opportunity=deal, stage__key="solution_demo").override_reason == "客户已口头确认"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xiaoguan.activities.models import Activity
 from xiaoguan.automation.services import NotificationDraft, notify_many
 from xiaoguan.core.bulk import rows_insert, rows_update
+from xiaoguan.core.clock import org_tz
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
@@ -104,13 +105,14 @@ def _evidence_rows(found: list[_Found], *, matcher: Matcher, now: datetime, firs
     """One ActivityEvidence row per (activity, dictionary) — an existing pair is kept — and each deal's earliest
     sighting of each code collected into `first_seen`."""
     rows = []
+    tz = org_tz()
     for item in found:
         pk, opp_id, _content, occurred_at, external_id = item.row
         for code, hits in item.by_code.items():
             spec = matcher.dictionaries[code]
             rows.append((pk, opp_id, code, spec.stage_key, explain(hits), now))
             if opp_id is not None:
-                at = occurred_at.isoformat()
+                at = occurred_at.astimezone(tz).isoformat()
                 seen = first_seen.setdefault(opp_id, {})
                 if code not in seen or seen[code]["at"] > at:
                     seen[code] = {"at": at, "activity": external_id, "words": sorted({h.word for h in hits}), "stage": spec.stage_key}

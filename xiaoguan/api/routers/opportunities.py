@@ -99,14 +99,15 @@ def opportunities_update(request: HttpRequest, opportunity_id: ExternalId, paylo
 
 @router.post("/{opportunity_id}/move-stage", response=with_errors({200: OpportunityOut}), summary="推进/回退阶段")
 def opportunities_move_stage(request: HttpRequest, opportunity_id: ExternalId, payload: MoveStageIn) -> Any:
-    """Reaching the won stage (or beyond) wins the deal."""
+    """Reaching the won stage (or beyond) wins the deal. A forward move needs the stages' evidence (422 lists what is
+    missing); a manager may pass `override_reason`; a gate that asks for approval answers 409."""
     user = viewer(request)
     opportunity = _opportunity(user, opportunity_id)
     refs = References(viewer=user)
     stage = refs.stage("stage", opportunity.pipeline, payload.stage)
     refs.check()
     assert stage is not None  # noqa: S101 - check() refused an unknown stage
-    return OpportunityOut.of(opportunity_move_stage(opportunity=opportunity, stage=stage, by=user, now=clock_now()))
+    return OpportunityOut.of(opportunity_move_stage(opportunity=opportunity, stage=stage, by=user, now=clock_now(), override_reason=payload.override_reason))
 
 
 @router.post("/{opportunity_id}/close-won", response=with_errors({200: OpportunityOut}), summary="赢单")

@@ -130,6 +130,10 @@ class MoveStageIn(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"stage": "needs_diagnosed"}]})
 
     stage: Text50 = Field(description="目标阶段键，须属于商机的销售流程")
+    override_reason: str = Field(
+        default="", max_length=300,
+        description="越过证据要求的理由：仅商机负责人的上级经理可用，记入阶段历史。缺少证据时 422，errors 逐条列出缺少的内容",
+    )
 
 
 class CloseLostIn(Schema):
