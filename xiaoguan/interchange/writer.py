@@ -138,6 +138,9 @@ class TableWriter:
                 self.extra_insert.append((attname, given[attname], None))
             elif attname in now_fields:
                 self.extra_insert.append((attname, None, "now"))
+            elif isinstance(field, models.JSONField):
+                # A JSON default ({} or []) goes in as the backend's JSON parameter, not as a Python dict.
+                self.extra_insert.append((attname, None, field.get_db_prep_save(field.get_default(), connection)))
             else:
                 self.extra_insert.append((attname, None, field.get_default()))
         self.insert_columns = [*self.attnames, *(a for a, _, _ in self.extra_insert)]
