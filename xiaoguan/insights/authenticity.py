@@ -308,57 +308,65 @@ def evidence_compute(
     )  # fmt: skip
 
 
-def _duration_text(seconds: int) -> str:
+def _reason_texts() -> dict[str, str]:
+    """The reasons' wording, translated once per report (a gettext call per flagged record costs more than the scoring)."""
+    return {
+        "days": _("%(n)s 天"),
+        "hours": _("%(n)s 小时"),
+        "before": _("录入时间比声称的发生时间还早 %(d)s"),
+        "burst": _("与另外 %(k)s 条记录在 %(m)s 分钟内连续录入，声称发生在 %(days)s 个不同日期（集中补录）"),
+        "far": _("签到位置距客户所在城市 %(km)s 公里"),
+        "travel": _("与本人相邻的定位记录相距 %(km)s 公里，需以约 %(v)s 公里/小时移动"),
+        "nothing": _("前后 7 天客户无任何触点行为、商机前后 14 天无阶段变化、前后 3 天无其他跟进记录"),
+        "no_customer": _("前后 7 天客户无任何触点行为，商机前后 14 天无阶段变化"),
+        "late": _("发生 %(d)s 后才录入"),
+        "overlap": _("声称的时长与本人其他记录的时间重叠"),
+        "pattern": _("该销售同类记录中 %(p)s%% 有类似疑点（同事中位数 %(m)s%%）"),
+        "generic": _("内容为高频套话「%(text)s」"),
+        "empty": _("内容为空"),
+    }
+
+
+def _duration_text(seconds: int, texts: dict[str, str]) -> str:
     if seconds >= 2 * DAY:
-        return _("%(n)s 天") % {"n": seconds // DAY}
-    return _("%(n)s 小时") % {"n": max(seconds // HOUR, 1)}
+        return texts["days"] % {"n": seconds // DAY}
+    return texts["hours"] % {"n": max(seconds // HOUR, 1)}
 
 
-def reasons_for(ev: Evidence, i: int, *, contents: list[str], content_code: int) -> list[str]:
+def reasons_for(
+    ev: Evidence, i: int, *, contents: list[str], content_code: int, texts: dict[str, str] | None = None
+) -> list[str]:
     """Why record i looks invented, strongest evidence first, in the organisation's language."""
+    t = texts or _reason_texts()
     out: list[tuple[float, str]] = []
     gap = int(ev.gap[i])
     if gap < -BEFORE_TOLERANCE_S:
-        out.append((W_BEFORE_IT_HAPPENED, _("录入时间比声称的发生时间还早 %(d)s") % {"d": _duration_text(-gap)}))
+        out.append((W_BEFORE_IT_HAPPENED, t["before"] % {"d": _duration_text(-gap, t)}))
     if ev.burst_n[i] >= BURST_MIN and ev.burst_days[i] >= 2:
-        out.append((
-            W_BACKFILL_BURST,
-            _("与另外 %(k)s 条记录在 %(m)s 分钟内连续录入，声称发生在 %(days)s 个不同日期（集中补录）")
-            % {"k": int(ev.burst_n[i]) - 1, "m": max(1, round(float(ev.burst_minutes[i]))), "days": int(ev.burst_days[i])},
-        ))  # fmt: skip
+        minutes = max(1, round(float(ev.burst_minutes[i])))
+        out.append((W_BACKFILL_BURST, t["burst"] % {"k": int(ev.burst_n[i]) - 1, "m": minutes, "days": int(ev.burst_days[i])}))
     if ev.far[i]:
-        out.append((W_FAR_FROM_CITY_MAX, _("签到位置距客户所在城市 %(km)s 公里") % {"km": round(float(ev.far_km[i]))}))
+        out.append((W_FAR_FROM_CITY_MAX, t["far"] % {"km": round(float(ev.far_km[i]))}))
     if ev.travel_links[i]:
-        out.append((
-            W_TRAVEL_LINK * float(ev.travel_links[i]),
-            _("与本人相邻的定位记录相距 %(km)s 公里，需以约 %(v)s 公里/小时移动")
-            % {"km": round(float(ev.travel_km[i])), "v": round(float(ev.travel_kmh[i]))},
-        ))  # fmt: skip
+        hop = {"km": round(float(ev.travel_km[i])), "v": round(float(ev.travel_kmh[i]))}
+        out.append((W_TRAVEL_LINK * float(ev.travel_links[i]), t["travel"] % hop))
     if ev.has_target[i] and ev.touches[i] == 0 and ev.stage_moves[i] == 0:
         if ev.others[i] == 0:
-            out.append(
-                (
-                    W_NO_CUSTOMER_TRACE + W_NOBODY_ELSE,
-                    _("前后 7 天客户无任何触点行为、商机前后 14 天无阶段变化、前后 3 天无其他跟进记录"),
-                )
-            )
+            out.append((W_NO_CUSTOMER_TRACE + W_NOBODY_ELSE, t["nothing"]))
         else:
-            out.append((W_NO_CUSTOMER_TRACE, _("前后 7 天客户无任何触点行为，商机前后 14 天无阶段变化")))
+            out.append((W_NO_CUSTOMER_TRACE, t["no_customer"]))
     if gap > DAY:
-        out.append((W_LATE_3H + W_LATE_1D, _("发生 %(d)s 后才录入") % {"d": _duration_text(gap)}))
+        out.append((W_LATE_3H + W_LATE_1D, t["late"] % {"d": _duration_text(gap, t)}))
     elif gap > 3 * HOUR:
-        out.append((W_LATE_3H, _("发生 %(d)s 后才录入") % {"d": _duration_text(gap)}))
+        out.append((W_LATE_3H, t["late"] % {"d": _duration_text(gap, t)}))
     if ev.overlap[i]:
-        out.append((W_OVERLAP, _("声称的时长与本人其他记录的时间重叠")))
+        out.append((W_OVERLAP, t["overlap"]))
     if ev.rep_boost[i] > 0:
-        out.append((
-            float(ev.rep_boost[i]),
-            _("该销售同类记录中 %(p)s%% 有类似疑点（同事中位数 %(m)s%%）")
-            % {"p": round(100 * float(ev.rep_share[i])), "m": round(100 * float(ev.typical_share[i]), 1)},
-        ))  # fmt: skip
+        share = {"p": round(100 * float(ev.rep_share[i])), "m": round(100 * float(ev.typical_share[i]), 1)}
+        out.append((float(ev.rep_boost[i]), t["pattern"] % share))
     if ev.generic[i]:
         text = contents[content_code].strip()
-        out.append((W_GENERIC, _("内容为高频套话「%(text)s」") % {"text": text[:30]} if text else _("内容为空")))
+        out.append((W_GENERIC, t["generic"] % {"text": text[:30]} if text else t["empty"]))
     out.sort(key=lambda item: -item[0])
     return [text for _w, text in out]
 
@@ -377,8 +385,9 @@ def authenticity_report(*, as_of: datetime, database: str = "default", threshold
     pks = cols.pk[hit].tolist()
     external = activity_external_ids(pks=pks, database=database)
     report = AuthenticityReport(as_of=as_of, threshold=threshold, user_ids=user_external_ids(database=database))
+    texts = _reason_texts()
     for i, pk in zip(hit.tolist(), pks, strict=True):
-        reasons = reasons_for(ev, i, contents=cols.contents, content_code=int(cols.content[i]))
+        reasons = reasons_for(ev, i, contents=cols.contents, content_code=int(cols.content[i]), texts=texts)
         report.flagged.append(
             FlaggedActivity(
                 pk=pk, activity_id=external.get(pk, str(pk)), owner_pk=int(cols.owner[i]), score=float(score[i]), reasons=reasons
