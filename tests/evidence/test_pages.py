@@ -156,3 +156,11 @@ def test_the_api_refuses_with_the_missing_list_and_takes_a_managers_override(org
     moved = manager.post(url, {"stage": "solution_demo", "override_reason": "客户已口头确认"}, content_type="application/json")
     assert moved.status_code == 200 and moved.json()["stage"] == "solution_demo"
     assert StageHistory.objects.get(opportunity=deal, stage__key="solution_demo").override_reason == "客户已口头确认"
+
+
+def test_the_deal_page_and_the_refusal_read_in_english(org, login, deal):  # type: ignore[no-untyped-def]
+    client = login(org.rep)
+    page = client.get(f"/deals/{deal.external_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Before leaving" in page and "Upload a Requirements survey" in page and "Evidence files" in page
+    refused = client.post(f"/deals/{deal.external_id}/move/", {"stage": "solution_demo"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The stage cannot move on; still missing:" in refused and "Fill in Core need" in refused
