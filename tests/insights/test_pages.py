@@ -79,3 +79,14 @@ def test_team_view_shows_each_reps_authenticity_rate(org, login, clock):
     page = login(manager).get("/team/").content.decode()
     assert "记录真实率" in page
     assert "75%" in page  # 3 of 4 records not doubted
+
+
+def test_the_pages_and_the_reasons_read_in_english(org, login, clock):
+    _director, manager, mine, _other = org
+    _far_visit(mine, clock)
+    clock.set("2025-03-10 09:00")
+    page = login(manager).get("/insights/authenticity/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Authenticity of activity records" in page and "km from the customer&#x27;s city" in page
+    assert "跟进记录真实性" not in page and "签到位置" not in page
+    layers = login(manager).get("/insights/verification/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Three-layer check" in layers and "三层验证" not in layers

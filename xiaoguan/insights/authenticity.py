@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
@@ -408,4 +409,5 @@ SLOT = timedelta(minutes=10)
 def authenticity_report_recent(*, now: datetime) -> AuthenticityReport:
     """The report as of the start of the current 10-minute slot (what the manager pages show)."""
     slot = now - timedelta(seconds=now.timestamp() % SLOT.total_seconds())
-    return _reports.get(slot.isoformat(), lambda: authenticity_report(as_of=slot))
+    # Keyed by language too: the reasons are written in the reader's language.
+    return _reports.get(f"{get_language()}:{slot.isoformat()}", lambda: authenticity_report(as_of=slot))
