@@ -19,6 +19,8 @@ import zhconv
 _FOLD = {ord(c): ord(c) + 32 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 _SPACE = re.compile(r"\s")
 _WHITESPACE = [i for i in range(0x3001) if chr(i).isspace()]
+# Blocks whose characters NFKC turns into ordinary ones (⼀ → 一, ① → 1, ㈱ → (株), ｶ → カ, 兀 → 兀).
+_COMPATIBILITY = "\u2460-\u24ff\u2f00-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufe30-\ufe4f\uff61-\uffef"
 # A price: a currency sign and a number, a number with a money unit, or a price word followed closely by a number.
 PRICE = re.compile(
     r"[¥$]\s*\d[\d,]*(?:\.\d+)?"
@@ -51,6 +53,9 @@ class Offsets:
             else:
                 break
         return position
+
+
+_IDENTITY = Offsets()
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,14 @@ class Matcher:
         if not self.empty:
             self.automaton.make_automaton()
         self.competitor_codes = frozenset(code for code, spec in self.dictionaries.items() if spec.is_competitor)
+        # Most texts need no folding for these words: full-width punctuation (，：) never matters to a Chinese word.
+        # Folding is needed only for what can: traditional forms of the words' characters, white space, compatibility
+        # characters, and — when some word has Latin letters or digits — capitals and full-width letters and digits.
+        traditional = "".join(sorted(chr(c) for c in self.table if c not in _FOLD))
+        latin = any(ch.isascii() and ch.isalnum() for key in entries for ch in key)
+        self.fold_needed = re.compile(
+            "[\\s" + re.escape(traditional) + _COMPATIBILITY + ("A-Z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a" if latin else "") + "]"
+        )
 
     def normalise(self, text: str) -> tuple[str, Offsets]:
         """The folded text, and how to find a folded offset in the original."""
@@ -152,7 +165,10 @@ class Matcher:
         result = ScanResult()
         if not text or self.empty:
             return result
-        folded, offsets = self.normalise(text)
+        if prices or self.fold_needed.search(text) is not None:
+            folded, offsets = self.normalise(text)
+        else:
+            folded, offsets = text, _IDENTITY
         for end, (length, owners) in self.automaton.iter(folded):
             o_start, o_end = offsets.original(end - length + 1), offsets.original(end) + 1
             for code, word in owners:
