@@ -4,6 +4,7 @@ evidence files (and refuses bad ones with a message), serves them only to who ma
 from __future__ import annotations
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories.evidence import give_evidence, give_fields
@@ -139,6 +140,14 @@ def test_settings_pages_are_for_admins_and_directors_and_save_versioned(org, log
     sample = KeywordDictionary.objects.get(code="sample")
     assert sample.words == ["样品", "样机", "<b>试用装</b>"] and sample.version == 2
     assert "&lt;b&gt;试用装&lt;/b&gt;" in admin.get("/settings/keywords/").content.decode()
+    exported = admin.get("/settings/stage-gates.yaml")
+    assert exported["Content-Type"].startswith("application/yaml")
+    document = yaml.safe_load(exported.content.decode())
+    standard = next(p for p in document["pipelines"] if p["key"] == "standard")
+    survey_gate = next(s for s in standard["stages"] if s["key"] == "needs_diagnosed")
+    assert survey_gate["version"] == 1 and survey_gate["required_actions"] == [{"code": "doc:minutes", "label": "上传会议纪要"}]
+    assert next(d for d in document["keyword_dictionaries"] if d["code"] == "sample")["words"][-1] == "<b>试用装</b>"
+    assert login(org.rep).get("/settings/stage-gates.yaml").status_code == 403
 
 
 def test_the_api_refuses_with_the_missing_list_and_takes_a_managers_override(org, deal):  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from xiaoguan.engagement.selectors import touch_event_list_visible_to
 from xiaoguan.evidence.models import KeywordDictionary
 from xiaoguan.evidence.selectors import activity_evidence_list, competitors_learned, keyword_dictionary_list
 from xiaoguan.evidence.services import can_edit_dictionaries, keyword_dictionary_update, words_parse
+from xiaoguan.opportunities.export import stage_gates_yaml
 from xiaoguan.opportunities.gates import KEYWORD_LABELS, REQUIRED_FIELDS, action_choices, action_label, gate_missing, gate_spec
 from xiaoguan.opportunities.models import DEFAULT_STAGES, Opportunity, Pipeline, Stage, StageMoveRequest
 from xiaoguan.opportunities.selectors import (
@@ -398,3 +399,18 @@ def keyword_settings(request: AuthedRequest) -> HttpResponse:
         for d in keyword_dictionary_list()
     ]
     return render(request, "web/opportunities/keywords.html", {"rows": rows, "learned": competitors_learned()})
+
+
+@login_required
+@require_http_methods(["GET"])
+def stage_gate_export(request: AuthedRequest) -> HttpResponse:
+    """Pipelines, stage gates and keyword dictionaries as one YAML file."""
+    if not can_edit_gates(request.user):
+        return forbidden(request)
+    dictionaries = [
+        {"code": d.code, "label": d.label, "stage_key": d.stage_key, "competitors": d.is_competitor, "enabled": d.enabled, "version": d.version, "words": d.words}
+        for d in keyword_dictionary_list()
+    ]
+    response = HttpResponse(stage_gates_yaml(now=clock_now(), dictionaries=dictionaries), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="stage-gates-{clock_today():%Y%m%d}.yaml"'
+    return response
