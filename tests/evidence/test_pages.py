@@ -173,3 +173,14 @@ def test_the_deal_page_and_the_refusal_read_in_english(org, login, deal):  # typ
     assert "Before leaving" in page and "Upload a Requirements survey" in page and "Evidence files" in page
     refused = client.post(f"/deals/{deal.external_id}/move/", {"stage": "solution_demo"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The stage cannot move on; still missing:" in refused and "Fill in Core need" in refused
+
+
+def test_the_api_sets_core_need_and_blocker_the_gates_ask_for(org, deal):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client()
+    client.force_login(org.rep)
+    response = client.patch(f"/api/opportunities/{deal.external_id}", {"core_need": "检测效率", "blocker": "预算待批"}, content_type="application/json")
+    assert response.status_code == 200 and (response.json()["core_need"], response.json()["blocker"]) == ("检测效率", "预算待批")
+    deal.refresh_from_db()
+    assert (deal.core_need, deal.blocker) == ("检测效率", "预算待批")

@@ -69,6 +69,8 @@ class OpportunityOut(Schema):
     lost_reason: str
     competitor: str
     next_follow_up_at: DateTimeOut | None
+    core_need: str = ""
+    blocker: str = ""
 
     @classmethod
     def of(cls, opportunity: Opportunity) -> OpportunityOut:
@@ -79,7 +81,7 @@ class OpportunityOut(Schema):
             currency=opportunity.currency, created_at=opportunity.created_at, updated_at=opportunity.updated_at,
             expected_close=opportunity.expected_close, status=OpportunityStatus(opportunity.status),
             closed_at=opportunity.closed_at, lost_reason=opportunity.lost_reason, competitor=opportunity.competitor,
-            next_follow_up_at=opportunity.next_follow_up_at,
+            next_follow_up_at=opportunity.next_follow_up_at, core_need=opportunity.core_need, blocker=opportunity.blocker,
         )
 
 
@@ -124,6 +126,9 @@ class OpportunityPatch(Schema):
     amount: MoneyIn | None = None
     expected_close: DateIn | None = None
     next_follow_up_at: DateTimeIn | None = None
+    # Two of the seeds' minimal five fields the stage gates ask for.
+    core_need: Text200 = unset()
+    blocker: Text200 = unset()
 
 
 class MoveStageIn(Schema):
