@@ -184,3 +184,19 @@ def test_the_api_sets_core_need_and_blocker_the_gates_ask_for(org, deal):  # typ
     assert response.status_code == 200 and (response.json()["core_need"], response.json()["blocker"]) == ("检测效率", "预算待批")
     deal.refresh_from_db()
     assert (deal.core_need, deal.blocker) == ("检测效率", "预算待批")
+
+
+def test_a_gate_is_tried_against_the_open_deals_before_it_is_saved(org, login, deal):  # type: ignore[no-untyped-def]
+    admin = login(org.admin)
+    # the default gate of 需求诊断: the one open deal there lacks the survey and the fields
+    page = admin.get("/settings/stage-gates/").content.decode()
+    assert "当前在此阶段的进行中商机 1 个，按这些条件 0 个可以推进。" in page and "上传需求调研表 1" in page
+    # a dry run of a gate that asks only for the core need, which the deal has: shown, not saved
+    deal.core_need = "检测效率"
+    deal.save()
+    survey = stage("needs_diagnosed")
+    response = admin.post("/settings/stage-gates/", {"stage": survey.pk, "fields": ["core_need"], "dry_run": "1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "试运行（未保存）" in html and "当前在此阶段的进行中商机 1 个，按这些条件 1 个可以推进。" in html
+    assert not hasattr(Stage.objects.get(pk=survey.pk), "gate")

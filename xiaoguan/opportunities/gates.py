@@ -220,3 +220,46 @@ def missing_sentence(missing: Sequence[Missing]) -> str:
         by_stage.setdefault(item.stage, []).append(item.label)
     parts = [_("“%(stage)s”缺少：%(items)s") % {"stage": stage, "items": "；".join(labels)} for stage, labels in by_stage.items()]
     return _("不能推进阶段。") + " ".join(parts)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """How the open deals now in a stage fare against a gate: how many could leave, and what the others lack."""
+
+    deals: int
+    ready: int
+    missing: list[tuple[str, int]]  # (label, deals lacking it), most lacked first
+
+
+def gate_dry_run(*, stage: Stage, spec: GateSpec, now: datetime) -> DryRun:
+    """Try exit criteria against the open deals in the stage before saving them: a few grouped reads, whatever the
+    number of deals (DESIGN.md principle 4)."""
+    deals = list(
+        Opportunity.objects.filter(stage=stage, status=Opportunity.Status.OPEN)
+        .only("pk", "account_id", "next_follow_up_at", "core_need", "blocker", "amount", "expected_close", "evidence_seen")
+    )
+    if not deals:
+        return DryRun(0, 0, [])
+    facts = {deal.pk: Facts(keywords=set(deal.evidence_seen or {})) for deal in deals}
+    ids = list(facts)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for opp_id, kind in Document.objects.filter(opportunity_id__in=chunk, uploaded_at__lte=now).values_list("opportunity_id", "kind").distinct():
+            facts[opp_id].document_kinds.add(kind)
+        sent = TouchEvent.objects.filter(opportunity_id__in=chunk, kind=TouchEvent.Kind.SENT, occurred_at__lte=now)
+        for opp_id, label in sent.values_list("opportunity_id", "document").distinct():
+            facts[opp_id].sent_labels.append(label)
+        for opp_id, kind in Activity.objects.filter(opportunity_id__in=chunk, occurred_at__lte=now).values_list("opportunity_id", "kind").distinct():
+            facts[opp_id].activity_kinds.add(kind)
+    lacking: dict[str, int] = {}
+    ready = 0
+    for deal in deals:
+        missing = [
+            _("填写%(field)s") % {"field": REQUIRED_FIELDS[name]}
+            for name in spec.required_fields if name in REQUIRED_FIELDS and _field_missing(deal, name, now)
+        ]
+        missing += [action_label(code) for code in spec.required_actions if not facts[deal.pk].has(code)]
+        ready += not missing
+        for label in missing:
+            lacking[label] = lacking.get(label, 0) + 1
+    return DryRun(len(deals), ready, sorted(lacking.items(), key=lambda item: -item[1]))

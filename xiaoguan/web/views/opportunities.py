@@ -25,7 +25,16 @@ from xiaoguan.evidence.models import KeywordDictionary
 from xiaoguan.evidence.selectors import activity_evidence_list, competitors_learned, keyword_dictionary_list
 from xiaoguan.evidence.services import can_edit_dictionaries, keyword_dictionary_update, words_parse
 from xiaoguan.opportunities.export import stage_gates_yaml
-from xiaoguan.opportunities.gates import KEYWORD_LABELS, REQUIRED_FIELDS, action_choices, action_label, gate_missing, gate_spec
+from xiaoguan.opportunities.gates import (
+    KEYWORD_LABELS,
+    REQUIRED_FIELDS,
+    GateSpec,
+    action_choices,
+    action_label,
+    gate_dry_run,
+    gate_missing,
+    gate_spec,
+)
 from xiaoguan.opportunities.models import DEFAULT_STAGES, Opportunity, Pipeline, Stage, StageMoveRequest
 from xiaoguan.opportunities.selectors import (
     opportunity_list_visible_to,
@@ -342,30 +351,41 @@ def opportunity_stage_decide(request: AuthedRequest, external_id: str) -> HttpRe
 @login_required
 @require_http_methods(["GET", "POST"])
 def stage_gate_settings(request: AuthedRequest) -> HttpResponse:
-    """Each pipeline's stages with their exit criteria (evidence actions, required fields, approval), editable."""
+    """Each pipeline's stages with their exit criteria (evidence actions, required fields, approval), editable; each with
+    how the open deals now in that stage fare, and a dry run of unsaved criteria against them."""
     user = request.user
     if not can_edit_gates(user):
         return forbidden(request)
+    trial: tuple[int, GateSpec] | None = None
     if request.method == "POST":
-        stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=request.POST.get("stage", "0") if request.POST.get("stage", "").isdigit() else 0)
-        try:
-            stage_gate_update(
-                stage=stage, by=user, now=clock_now(), required_actions=request.POST.getlist("actions"),
-                required_fields=request.POST.getlist("fields"), needs_approval=request.POST.get("needs_approval") == "on",
-            )
-        except DomainError as exc:
-            detail = " ".join(m for errors in getattr(exc, "field_errors", {}).values() for m in errors)
-            messages.error(request, detail or exc.message)
+        stage_id = request.POST.get("stage", "")
+        stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=int(stage_id) if stage_id.isdigit() else 0)
+        actions, fields = request.POST.getlist("actions"), request.POST.getlist("fields")
+        needs_approval = request.POST.get("needs_approval") == "on"
+        if request.POST.get("dry_run"):
+            known = {code for code, _label in action_choices()}
+            trial = (stage.pk, GateSpec(
+                tuple(a for a in actions if all(part in known for part in a.split("|"))), tuple(f for f in fields if f in REQUIRED_FIELDS), needs_approval,
+            ))
         else:
-            messages.success(request, _("“%(pipeline)s · %(stage)s”的准出条件已保存。") % {"pipeline": stage.pipeline.name, "stage": stage.name})
-        return redirect(f"{reverse('web:stage_gate_settings')}#stage-{stage.pk}")
+            try:
+                stage_gate_update(stage=stage, by=user, now=clock_now(), required_actions=actions, required_fields=fields, needs_approval=needs_approval)
+            except DomainError as exc:
+                detail = " ".join(m for errors in getattr(exc, "field_errors", {}).values() for m in errors)
+                messages.error(request, detail or exc.message)
+            else:
+                messages.success(request, _("“%(pipeline)s · %(stage)s”的准出条件已保存。") % {"pipeline": stage.pipeline.name, "stage": stage.name})
+            return redirect(f"{reverse('web:stage_gate_settings')}#stage-{stage.pk}")
+    now = clock_now()
     pipelines = []
     for pipeline in pipeline_list():
         rows = []
         for stage in pipeline.stages.all():
-            spec = gate_spec(stage)
+            tried = trial is not None and trial[0] == stage.pk
+            spec = trial[1] if trial is not None and tried else gate_spec(stage)
             rows.append({"stage": stage, "actions": set(spec.required_actions), "fields": set(spec.required_fields), "needs_approval": spec.needs_approval,
-                         "version": getattr(getattr(stage, "gate", None), "version", 0),
+                         "version": getattr(getattr(stage, "gate", None), "version", 0), "tried": tried,
+                         "dry_run": gate_dry_run(stage=stage, spec=spec, now=now),
                          "extra_actions": [(code, action_label(code)) for code in spec.required_actions if "|" in code]})
         pipelines.append({"pipeline": pipeline, "rows": rows})
     return render(request, "web/opportunities/gates.html", {
