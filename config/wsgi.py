@@ -4,3 +4,20 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+
+def _warm() -> None:
+    """Import every view and build the URL resolver now, not on each worker's first request.
+
+    `xiaoguan serve` loads this module once in gunicorn's master (--preload), so the workers fork with it all done:
+    otherwise each of them spent its first seconds importing (openpyxl, the importer, the API schemas) while
+    requests queued behind it. No database connection is opened here, so none is shared across the fork.
+    """
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    resolver.url_patterns  # noqa: B018 — imports every URL module and its views
+    resolver._populate()
+
+
+_warm()
