@@ -54,6 +54,7 @@ def _fresh_process_caches() -> None:
     # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy) would otherwise carry
     # one test's rows, rolled back since, into the next.
     from xiaoguan.automation.services import delivery_setup_cache_clear
+    from xiaoguan.core.process_cache import process_caches_clear
     from xiaoguan.geo.cache import geo_cache_clear
     from xiaoguan.leads.policy import policies_changed
     from xiaoguan.org.services import api_token_cache_clear
@@ -66,6 +67,7 @@ def _fresh_process_caches() -> None:
     routing_cache_clear()
     delivery_setup_cache_clear()
     api_token_cache_clear()
+    process_caches_clear()
 
 
 @pytest.fixture(autouse=True)

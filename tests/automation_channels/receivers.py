@@ -110,17 +110,24 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.peers: set[Any] = set()  # the clients' (address, port): one per SMTP connection
         sink = self
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 parsed = message_from_bytes(envelope.content, policy=policy.default)
                 sink.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+                sink.peers.add(tuple(session.peer))
                 return "250 Message accepted for delivery"
 
         self.port = free_port()
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self._controller.start()
+
+    @property
+    def sessions(self) -> int:
+        """How many SMTP connections delivered messages."""
+        return len(self.peers)
 
     def close(self) -> None:
         self._controller.stop()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from tests.automation_channels.receivers import HttpReceiver, Reply, SmtpSink
 from tests.factories.org import UserFactory
+from xiaoguan.automation.delivery import deliveries_send_due
 from xiaoguan.automation.models import BotWebhook, Delivery
 from xiaoguan.automation.registry import NOTIFICATION_KINDS, NotificationKind
 from xiaoguan.automation.services import notify
@@ -29,7 +30,9 @@ def kind() -> Iterator[None]:
 def test_a_notification_reaches_mail_phone_and_group(
     smtp: SmtpSink, wecom_app: HttpReceiver, settings, clock, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
 ):
-    # given a rep with an e-mail and a WeCom account, and a group bot for this kind of notification
+    # given a task engine beside the database (RQ in production; here Django's immediate backend), a rep with an
+    # e-mail and a WeCom account, and a group bot for this kind of notification
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.XIAOGUAN_BASE_URL = "https://crm.example.cn"
     now = clock.set("2025-03-07 10:00")
     rep = UserFactory(email="li@example.cn", wecom_userid="lisi")
@@ -50,6 +53,25 @@ def test_a_notification_reaches_mail_phone_and_group(
     assert sorted(Delivery.objects.filter(notification=notification).values_list("channel", "status")) == [
         ("email", "sent"), ("wecom_bot", "sent"), ("wecom_notice", "sent"),
     ]
+
+
+def test_with_the_database_queue_the_worker_sends_due_deliveries_in_one_batch(
+    smtp: SmtpSink, clock, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+):
+    # given the embedded profile (the database queue) and three reps notified at once
+    now = clock.set("2025-03-07 10:00")
+    reps = [UserFactory(email=f"rep{i}@example.cn") for i in range(3)]
+    # when they are notified: no task is queued (the Delivery rows are the queue)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for i, rep in enumerate(reps):
+            notify(recipient=rep, kind="test_new_lead", title=f"新线索 {i}", dedupe_key=f"batch-{i}", now=now)
+    assert callbacks == []
+    # then the worker's pass sends them all, over one SMTP session, and marks each sent; a second pass finds nothing
+    assert deliveries_send_due(now=now, limit=100) == 3
+    assert sorted(to for to, _m in smtp.messages) == [["rep0@example.cn"], ["rep1@example.cn"], ["rep2@example.cn"]]
+    assert smtp.sessions == 1
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert deliveries_send_due(now=now, limit=100) == 0
 
 
 def test_the_sweep_retries_a_group_that_was_down(receiver: HttpReceiver, clock, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]

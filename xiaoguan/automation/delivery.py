@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from xiaoguan.automation.channels import BOT_CHANNELS, DeliveryFailed, Message, deliver
+from xiaoguan.automation.channels.mail import email_session
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference
+from xiaoguan.core.bulk import rows_update
 from xiaoguan.org.models import Team, User
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,16 @@ def delivery_attempt(*, delivery: Delivery, now: datetime) -> None:
     """
     if not _claim(delivery, now=now):
         return  # another sender has it, or it is finished
+    _send(delivery, now=now)
+    delivery.save(update_fields=list(OUTCOME_FIELDS))
+
+
+# What a send attempt changes on its row.
+OUTCOME_FIELDS = ("status", "sent_at", "next_attempt_at", "response", "last_error")
+
+
+def _send(delivery: Delivery, *, now: datetime) -> None:
+    """Send a claimed delivery and set its outcome in memory (OUTCOME_FIELDS); the caller writes it."""
     try:
         # The words around the message ("查看详情", the mail's footer) in the organisation's language, whatever the
         # worker thread last served.
@@ -120,7 +132,6 @@ def delivery_attempt(*, delivery: Delivery, now: datetime) -> None:
     else:
         delivery.status, delivery.sent_at, delivery.next_attempt_at = Delivery.Status.SENT, now, None
         delivery.response, delivery.last_error = response[:RESPONSE_CHARS], ""
-        delivery.save(update_fields=["status", "sent_at", "next_attempt_at", "response", "last_error"])
 
 
 def _failed(delivery: Delivery, *, detail: str, retryable: bool, now: datetime) -> None:
@@ -130,7 +141,40 @@ def _failed(delivery: Delivery, *, detail: str, retryable: bool, now: datetime) 
     else:
         delivery.status, delivery.next_attempt_at = Delivery.Status.PENDING, now + wait
     delivery.last_error = detail[:ERROR_CHARS]
-    delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+
+
+def deliveries_send_due(*, now: datetime, limit: int) -> int:
+    """Claim up to `limit` due deliveries in one statement, send them, record the outcomes in one more. Returns how
+    many were attempted.
+
+    The embedded profile's worker calls this every half second: the Delivery table is its queue, so a captured lead
+    adds no task row, and the worker's bookkeeping takes the database's write lock twice per batch instead of four
+    times per message (measured with SQLite at 200 captures/s: the per-message writes held the lock ~3 ms of every
+    lead's ~10).
+    """
+    table = Delivery._meta.db_table
+    active = ", ".join(f"'{status}'" for status in ACTIVE)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    due_field = Delivery._meta.get_field("next_attempt_at")
+    stamp, lease = (due_field.get_db_prep_save(t, connection) for t in (now, now + SENDING_LEASE))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, next_attempt_at = %s, attempts = attempts + 1"  # noqa: S608 — the model's table
+            f" WHERE id IN (SELECT id FROM {table} WHERE next_attempt_at <= %s AND status IN ({active})"
+            f" ORDER BY next_attempt_at, id LIMIT %s{skip_locked})"
+            f" AND next_attempt_at <= %s AND status IN ({active}) RETURNING id",
+            [Delivery.Status.SENDING, lease, stamp, limit, stamp],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return 0
+    batch = list(Delivery.objects.filter(pk__in=ids).select_related("notification").order_by("pk"))
+    with email_session():
+        for delivery in batch:
+            _send(delivery, now=now)
+    with transaction.atomic():
+        rows_update(objs=batch, fields=OUTCOME_FIELDS)
+    return len(batch)
 
 
 def delivery_send_now(*, delivery_ids: Sequence[int], now: datetime) -> int:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
 from xiaoguan.automation.registry import NOTIFICATION_KINDS
-from xiaoguan.core.bulk import rows_insert
+from xiaoguan.core.bulk import row_insert, rows_insert
 from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.org.models import Team, User
 
@@ -76,10 +76,9 @@ def notify(
     draft = NotificationDraft(
         recipient=recipient, kind=kind, title=title, dedupe_key=dedupe_key, body=body, link=link, subject_kind=subject_kind, subject_id=subject_id
     )
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(**_row(draft, now))
-    except IntegrityError:
+    # ON CONFLICT DO NOTHING rather than catching the IntegrityError: no savepoint round trips on the capture path.
+    notification = row_insert(Notification(**_row(draft, now)), conflict=["dedupe_key"])
+    if notification is None:
         return None
     _deliveries_plan([notification], now=now)
     return notification
@@ -150,11 +149,22 @@ def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) ->
                 deliveries.append(Delivery(notification=n, channel=bot.kind, address={"bot_id": bot.pk}, created_at=now, next_attempt_at=now))
     if not deliveries:
         return
-    Delivery.objects.bulk_create(deliveries, batch_size=1000)
-    ids = [d.pk for d in deliveries if d.pk is not None] or list(
-        Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
-    )
-    transaction.on_commit(lambda: _deliveries_enqueue(ids))
+    if len(deliveries) <= 3:  # one notification's few channels (a capture): plain inserts
+        ids = [row_insert(d).pk for d in deliveries]  # type: ignore[union-attr]
+    else:
+        Delivery.objects.bulk_create(deliveries, batch_size=1000)
+        ids = [d.pk for d in deliveries if d.pk is not None] or list(
+            Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
+        )
+    if not _queue_in_this_database():
+        # With the database queue (the embedded profile) the worker reads due deliveries straight from their table
+        # (automation/delivery.py, deliveries_send_due); a task engine elsewhere (RQ) is told after commit.
+        transaction.on_commit(lambda: _deliveries_enqueue(ids))
+
+
+def _queue_in_this_database() -> bool:
+    backend = cast(dict[str, Any], settings.TASKS["default"])
+    return bool(backend["BACKEND"] == "django_tasks_db.DatabaseBackend")
 
 
 # Who wants which channel and which group bots exist change rarely and are read for every captured lead: a per-process

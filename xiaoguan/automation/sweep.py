@@ -114,8 +114,6 @@ def _jobs_sweep(*, now: datetime, report: SweepReport) -> None:
 
 
 def _deliveries_sweep(*, now: datetime, report: SweepReport) -> None:
-    from xiaoguan.automation.delivery import deliveries_due, delivery_attempt
+    from xiaoguan.automation.delivery import deliveries_send_due
 
-    for delivery in deliveries_due(now=now, limit=DELIVERY_BATCH):
-        delivery_attempt(delivery=delivery, now=now)
-        report.deliveries += 1
+    report.deliveries += deliveries_send_due(now=now, limit=DELIVERY_BATCH)

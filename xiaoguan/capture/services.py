@@ -30,11 +30,12 @@ from xiaoguan.automation.services import notify
 from xiaoguan.capture.crypto import CallbackCryptoError, aes_key
 from xiaoguan.capture.models import FORM_FIELDS, CaptureChannel, LeadCapture, WebForm, form_nonce_new
 from xiaoguan.capture.selectors import (
-    account_by_company_key,
     account_by_contact_phone,
+    capture_matches,
     lead_open_by_keys,
     lead_open_by_sender,
 )
+from xiaoguan.core.bulk import row_insert
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
@@ -43,7 +44,7 @@ from xiaoguan.customers.models import Account
 from xiaoguan.geo.selectors import region_for_city
 from xiaoguan.leads.models import Lead, LeadAssignment
 from xiaoguan.leads.policy import lead_link
-from xiaoguan.leads.services.assign import lead_assign
+from xiaoguan.leads.services.assign import assignment_log, lead_assign
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.routing.selectors import region_teams_cached
 from xiaoguan.routing.services import lead_route
@@ -186,12 +187,13 @@ def capture_lead(
         received_at=now, ip=ip or None, sender_id=sender_id[:128], user=user, idempotency_key=idempotency_key[:200],
         request_hash=request_hash,
     )
-    lead = lead_open_by_sender(source=source, sender_id=sender_id) or lead_open_by_keys(phone_key=keys["phone"], email_key=keys["email"])
+    matches = capture_matches(phone_key=keys["phone"], email_key=keys["email"], company_key=keys["company"])
+    lead = lead_open_by_sender(source=source, sender_id=sender_id) or matches.lead()
     if lead is not None:
         with transaction.atomic():
             return _capture_merged(lead=lead, clean=clean, capture=capture, now=now, respond=respond)
 
-    account = account_by_company_key(company_key=keys["company"]) or account_by_contact_phone(phone_key=keys["phone"])
+    account = matches.account()
     lead = Lead(
         created_at=now, source=source, status=Lead.Status.NEW, account=account, capture_count=1,
         **{name: clean[name] for name in (*TEXT_FIELDS, "budget")},
@@ -210,24 +212,24 @@ def capture_lead(
     # The outermost transaction on the API's path (no savepoint then); nested in a caller's (a call log, a spreadsheet)
     # it is a savepoint, so the idempotency key's IntegrityError leaves the caller's transaction usable.
     with transaction.atomic():
-        lead.save()
+        row_insert(lead)
         history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
         capture.lead = lead
         if account_owner is not None:
             # lead_assign rings the owner's bell; the reason tells them it is their customer coming back.
             reason = _("老客户新线索：已有客户“%(account)s”的负责人") % {"account": account.name if account else ""}
             lead = lead_assign(lead=lead, rep=account_owner, now=now, by=by, kind=LeadAssignment.Kind.ACCOUNT_OWNER, reason=reason)
-        elif own:
-            LeadAssignment.objects.create(lead=lead, rep=owner, at=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
+        elif own and owner is not None:
+            assignment_log(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("录入人自己的线索"))
         elif owner is not None:
             lead = lead_assign(lead=lead, rep=owner, now=now, by=by, kind=LeadAssignment.Kind.MANUAL, reason=_("由 %(by)s 录入") % {"by": by or "—"})
         else:
-            lead = lead_route(lead=lead, now=now)
+            lead = lead_route(lead=lead, now=now, new=True)
         result = CaptureResult(outcome=capture.outcome, lead=lead, capture=capture, account=account)
         # The capture row last, with its answer: one insert, and the idempotency key's unique index is hit at the end.
         if respond is not None:
             capture.response_status, capture.response_body = respond(result)
-        capture.save()
+        row_insert(capture)
     return result
 
 

@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
+from xiaoguan.core.bulk import row_insert
 from xiaoguan.core.models import HistoryEntry
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def history_record(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> HistoryEntry:
-    return HistoryEntry.objects.create(
+    entry = HistoryEntry(
         content_type=ContentType.objects.get_for_model(subject),
         object_id=subject.pk,
         actor=actor,
@@ -56,6 +57,8 @@ def history_record(
         changes=changes or {},
         note=note[:500],
     )
+    row_insert(entry)
+    return entry
 
 
 def history_update(

@@ -30,10 +30,16 @@ class ExternalIdModel(models.Model):
             super().save(*args, **kwargs)
             return
         # The readable id needs the primary key, which the database only gives on insert.
-        self.external_id = f"xg-{self.EXTERNAL_PREFIX}-tmp-{uuid.uuid4().hex}"
+        self.external_id = self.external_id_placeholder()
         super().save(*args, **kwargs)
-        self.external_id = f"xg-{self.EXTERNAL_PREFIX}-{self.pk:06d}"
+        self.external_id = self.external_id_for_pk()
         type(self)._default_manager.filter(pk=self.pk).update(external_id=self.external_id)
+
+    def external_id_placeholder(self) -> str:
+        return f"xg-{self.EXTERNAL_PREFIX}-tmp-{uuid.uuid4().hex}"
+
+    def external_id_for_pk(self) -> str:
+        return f"xg-{self.EXTERNAL_PREFIX}-{self.pk:06d}"
 
 
 class DedupeKeysModel(models.Model):

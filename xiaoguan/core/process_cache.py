@@ -14,11 +14,20 @@ from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 
+_all: list[ProcessCache] = []
+
+
+def process_caches_clear() -> None:
+    """Drop every per-process copy: after writes that send no save signals (bulk loads), and between tests."""
+    for cache in _all:
+        cache.clear()
+
 
 class ProcessCache:
     def __init__(self, name: str, *, seconds: float, models: Iterable[type[models.Model]] = ()) -> None:
         self.seconds = seconds
         self._entries: dict[str, tuple[float, Any]] = {}
+        _all.append(self)
         for model in models:
             post_save.connect(self.clear, sender=model, dispatch_uid=f"{name}.saved.{model._meta.label}", weak=False)
             post_delete.connect(self.clear, sender=model, dispatch_uid=f"{name}.deleted.{model._meta.label}", weak=False)

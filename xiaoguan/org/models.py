@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoguan.core.models import ExternalIdModel
+from xiaoguan.core.process_cache import process_caches_clear
 
 
 class Role(models.TextChoices):
@@ -75,6 +76,7 @@ def team_paths_rebuild() -> None:
     for pk, team in teams.items():
         if path_of(pk) != team.path:
             Team.objects.filter(pk=pk).update(path=paths[pk])
+    process_caches_clear()  # the tree changed without save signals: per-process copies of it are stale
 
 
 class UserManager(BaseUserManager["User"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.org.visibility import SEE_ALL_ROLES
 
@@ -43,3 +44,25 @@ def manager_chain(*, user: User) -> list[User]:
         seen.add(node.pk)
         node = node.manager
     return chain
+
+
+# Which region a team sits in: read for every assignment, changed when the org chart is redrawn.
+_team_regions = ProcessCache("org.team_regions", seconds=60.0, models=(Team,))
+
+
+def team_region_id(team_id: int) -> int | None:
+    """The id of the region team `team_id` sits in (itself when it is one), from a per-process copy of the tree."""
+
+    def load() -> dict[int, int | None]:
+        teams = {pk: (parent_id, kind) for pk, parent_id, kind in Team.objects.values_list("pk", "parent_id", "kind")}
+        regions: dict[int, int | None] = {}
+        for pk in teams:
+            node: int | None = pk
+            seen: set[int] = set()
+            while node is not None and node not in seen and teams[node][1] != Team.Kind.REGION:
+                seen.add(node)
+                node = teams[node][0] if teams[node][0] in teams else None
+            regions[pk] = node
+        return regions
+
+    return _team_regions.get("regions", load).get(team_id)

@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
-from xiaoguan.core.clock import day_start, org_tz
+from xiaoguan.core.clock import org_tz
 from xiaoguan.core.normalize import phone_key
 from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.leads import selectors as lead_selectors
@@ -83,17 +84,21 @@ def rep_assigned_today(*, rep_ids: Iterable[int], now: datetime) -> dict[int, in
     ids = list(rep_ids)
     if not ids:
         return {}
-    since = day_start(now.astimezone(org_tz()).date())
-    return lead_selectors.lead_assignment_counts(rep_ids=ids, since=since)
+    return lead_selectors.rep_intake_on(rep_ids=ids, day=now.astimezone(org_tz()).date())
 
 
 def rep_open_leads(*, rep_ids: Iterable[int]) -> dict[int, int]:
     """Open (not closed) leads each rep owns: the load that least-loaded routing evens out."""
-    ids = list(rep_ids)
+    ids = [int(pk) for pk in rep_ids]
     if not ids:
         return {}
-    rows = Lead.objects.filter(owner_id__in=ids).exclude(status__in=Lead.CLOSED_STATUSES).values("owner_id").annotate(n=Count("pk"))
-    return {row["owner_id"]: row["n"] for row in rows.order_by()}
+    # Plain SQL over the (owner, status, -created_at) index: least-loaded routing runs it inside the write transaction.
+    marks = ", ".join(["%s"] * len(ids))
+    closed = ", ".join(["%s"] * len(Lead.CLOSED_STATUSES))
+    sql = f"SELECT owner_id, COUNT(*) FROM {Lead._meta.db_table} WHERE owner_id IN ({marks}) AND status NOT IN ({closed}) GROUP BY owner_id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *Lead.CLOSED_STATUSES])
+        return dict(cursor.fetchall())
 
 
 def rep_states(*, rep_ids: Iterable[int], now: datetime, loads: bool = True, cached: bool = False) -> dict[int, RepState]:
@@ -215,6 +220,15 @@ def region_names_cached() -> dict[int, str]:
 def region_teams_cached() -> dict[int, Team]:
     """The region teams by id, from the per-process cache (shared instances: read them, never change them)."""
     return _cached("region_teams", lambda: {t.pk: t for t in Team.objects.filter(kind=Team.Kind.REGION)})
+
+
+def rep_cached(pk: int) -> User | None:
+    """An active rep with their team, from the per-process cache (a shared instance: read it, never change it)."""
+
+    def load() -> dict[int, User]:
+        return {u.pk: u for u in User.objects.filter(is_active=True).select_related("team")}
+
+    return _cached("rep_objects", load).get(pk)
 
 
 def _people_cached() -> tuple[dict[int, tuple[str, bool]], dict[int, RepCapacity]]:

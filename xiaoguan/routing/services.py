@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,7 @@ from xiaoguan.routing.selectors import (
     lead_facts,
     lead_facts_of,
     region_names,
+    rep_cached,
     rep_states,
     routable_leads,
     rule_list_enabled,
@@ -252,16 +253,30 @@ def _first_match(specs: Sequence[RuleSpec], facts: Any) -> RuleSpec | None:
 
 
 def _cursor_locked(rule_id: int) -> RoutingCursor:
-    """The rule's cursor row, locked until the transaction ends (created on first use)."""
-    cursor = RoutingCursor.objects.select_for_update().filter(rule_id=rule_id).first()
-    if cursor is not None:
-        return cursor
+    """The rule's cursor row, locked until the transaction ends (created on first use). Plain SQL: it runs for every
+    captured lead inside the write transaction."""
+    table = RoutingCursor._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT last_rep_id, turns FROM {table} WHERE rule_id = %s{lock}"  # noqa: S608 — the model's table
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rule_id])
+        row = cursor.fetchone()
+    if row is not None:
+        return RoutingCursor(rule_id=rule_id, last_rep_id=row[0], turns=row[1])
     try:
         with transaction.atomic():
             RoutingCursor.objects.create(rule_id=rule_id)
     except IntegrityError:
         pass  # another request created it first
     return RoutingCursor.objects.select_for_update().get(rule_id=rule_id)
+
+
+def _cursor_advance(cursor: RoutingCursor, *, rep_id: int) -> None:
+    cursor.last_rep_id = rep_id
+    cursor.turns += 1
+    table = RoutingCursor._meta.db_table
+    with connection.cursor() as db:
+        db.execute(f"UPDATE {table} SET last_rep_id = %s, turns = turns + 1 WHERE rule_id = %s", [rep_id, cursor.rule_id])  # noqa: S608
 
 
 def _decide_one(*, lead: Lead, now: datetime, lock: bool) -> tuple[Decision, RoutingCursor | None]:
@@ -312,9 +327,13 @@ def _miss_record(*, lead_ids: Sequence[int], decisions: Sequence[Decision], now:
     ], batch_size=1000)
 
 
-def lead_route(*, lead: Lead, now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED) -> Lead:
-    """Route the lead through the rules and assign it; no rep → it waits in the fallback queue with its reason."""
-    rule_specs_cached()  # warm the cache before the write transaction, not inside it
+def lead_route(
+    *, lead: Lead, now: datetime, by: User | None = None, kind: str = LeadAssignment.Kind.ROUTED, new: bool = False
+) -> Lead:
+    """Route the lead through the rules and assign it; no rep → it waits in the fallback queue with its reason.
+
+    `new`: the lead was created in this transaction, so it has no place in the fallback queue to clear."""
+    rule_specs_cached()  # warm the caches before the write transaction, not inside it
     # No savepoint of its own: nothing here is undone alone (a failure rolls back the caller's whole transaction).
     with transaction.atomic(savepoint=False):
         decision, cursor = _decide_one(lead=lead, now=now, lock=True)
@@ -322,16 +341,16 @@ def lead_route(*, lead: Lead, now: datetime, by: User | None = None, kind: str =
         if decision.rep_id is None:
             _miss_record(lead_ids=[lead.pk], decisions=[decision], now=now)
             return lead
+        rep = rep_cached(decision.rep_id) or User.objects.select_related("team").get(pk=decision.rep_id)
         lead = lead_services.lead_assign(
-            lead=lead, rep=User.objects.select_related("team").get(pk=decision.rep_id), now=now, by=by, kind=kind,
+            lead=lead, rep=rep, now=now, by=by, kind=kind,
             rule_id=rule.id if rule else None, rule_name=rule.name if rule else "", rule_version=rule.version if rule else None,
             reason=decision.reason[:REASON_MAX], details=decision.details,
         )
         if cursor is not None:
-            cursor.last_rep_id = decision.rep_id
-            cursor.turns += 1
-            cursor.save(update_fields=["last_rep_id", "turns"])
-        RouteMiss.objects.filter(lead_id=lead.pk).delete()
+            _cursor_advance(cursor, rep_id=decision.rep_id)
+        if not new:
+            RouteMiss.objects.filter(lead_id=lead.pk).delete()
     return lead
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.validators import validate_email
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -45,6 +48,45 @@ def email_html(message: Message) -> str:
     return f'<!doctype html><html><body style="font-family:sans-serif">{html}</body></html>'
 
 
+# The open SMTP connection of a batch of deliveries (`email_session`); None outside one.
+_session: ContextVar[list[Any] | None] = ContextVar("xiaoguan_mail_session", default=None)
+
+
+@contextmanager
+def email_session() -> Iterator[None]:
+    """E-mails sent inside share one SMTP connection instead of a connect / EHLO / QUIT each (the worker's batches).
+
+    If the server cannot be reached now, or a send breaks the connection, the rest go one connection each, and each
+    failure is recorded on its own delivery."""
+    mailer: Any = mailers.default
+    try:
+        mailer.open()
+    except (smtplib.SMTPException, OSError):
+        mailer = None
+    holder = [mailer]
+    token = _session.set(holder)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+        if holder[0] is not None:
+            try:
+                holder[0].close()
+            except (smtplib.SMTPException, OSError):
+                pass
+
+
+def _send_one(mail: EmailMultiAlternatives) -> int:
+    holder = _session.get()
+    if holder is None or holder[0] is None:
+        return mail.send()
+    try:
+        return int(holder[0].send_messages([mail]))
+    except (smtplib.SMTPServerDisconnected, OSError):
+        holder[0] = None  # the shared connection broke: this one and the rest on their own connections
+        return mail.send()
+
+
 def email_send(*, address: dict[str, Any], message: Message, now: datetime) -> str:
     to = str(address.get("to") or address.get("email") or "").strip()
     try:
@@ -58,7 +100,7 @@ def email_send(*, address: dict[str, Any], message: Message, now: datetime) -> s
     )
     mail.attach_alternative(email_html(message), "text/html")
     try:
-        sent = mail.send()
+        sent = _send_one(mail)
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryFailed(f"SMTP 拒收：{exc.recipients}", retryable=False) from exc
     except smtplib.SMTPResponseException as exc:

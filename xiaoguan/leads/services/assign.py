@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, notify_many, timers_arm, timers_stop
-from xiaoguan.core.bulk import rows_insert, rows_update
+from xiaoguan.core.bulk import row_insert, rows_insert, rows_update
+from xiaoguan.core.clock import org_tz
 from xiaoguan.core.errors import InvalidStateError
-from xiaoguan.leads.models import Lead, LeadAssignment
+from xiaoguan.leads.models import Lead, LeadAssignment, RepDailyIntake
 from xiaoguan.leads.policy import first_contact_due, lead_link, pool_return_due
 from xiaoguan.org.models import User
+from xiaoguan.org.selectors import team_region_id
 
 SLA_TIMER = "lead_sla"
 SUBJECT = "lead"
@@ -59,8 +61,7 @@ def _lead_give(lead: Lead, *, rep_id: int, now: datetime, reason: str, due_at: d
 
 
 def _rep_region_id(rep: User) -> int | None:
-    region = rep.team.region() if rep.team is not None else None
-    return region.pk if region is not None else None
+    return team_region_id(rep.team_id) if rep.team_id is not None else None
 
 
 def _assigned_dedupe(lead: Lead, now: datetime) -> str:
@@ -100,11 +101,9 @@ def _assign_one(
         lead, rep_id=rep.pk, now=now, reason=reason, due_at=first_contact_due(assigned_at=now, team_id=rep.team_id), region_id=_rep_region_id(rep),
     )
     lead.owner = rep
-    lead.save(update_fields=list(ASSIGNED_FIELDS))
-    LeadAssignment.objects.create(
-        lead=lead, rep=rep, at=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name[:100], rule_version=rule_version,
-        reason=reason[:500], details=details or {},
-    )
+    rows_update(objs=[lead], fields=ASSIGNED_FIELDS)
+    assignment_log(lead=lead, rep=rep, now=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name, rule_version=rule_version,
+                   reason=reason, details=details)
     _clock_start([lead], now=now)
     notify(
         recipient=rep, kind="lead_assigned", title=_("新线索：%(lead)s") % {"lead": lead}, body=reason, link=lead_link(lead),
@@ -152,6 +151,7 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
         model=LeadAssignment, rows=log,
         fields=["lead", "rep", "at", "by", "kind", "rule_id", "rule_name", "rule_version", "reason", "details"],
     )
+    _intake_add(per_rep, now=now)
     _clock_start(changed, now=now)
     stamp = int(now.timestamp())
     notify_many(
@@ -165,6 +165,32 @@ def lead_assign_bulk(*, assignments: Sequence[PlannedAssignment], now: datetime,
         now=now,
     )
     return len(changed)
+
+
+def assignment_log(
+    *, lead: Lead, rep: User, now: datetime, kind: str, by: User | None = None, rule_id: int | None = None, rule_name: str = "",
+    rule_version: int | None = None, reason: str = "", details: dict[str, Any] | None = None,
+) -> None:
+    """Record that `rep` received `lead` (its LeadAssignment row) and count it towards the rep's daily cap."""
+    row_insert(LeadAssignment(
+        lead=lead, rep=rep, at=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name[:100], rule_version=rule_version,
+        reason=reason[:500], details=details or {},
+    ))
+    _intake_add({rep.pk: 1}, now=now)
+
+
+def _intake_add(per_rep: dict[int, int], *, now: datetime) -> None:
+    """Add to the reps' counts of the day (RepDailyIntake): one upsert per rep."""
+    if not per_rep:
+        return
+    table = RepDailyIntake._meta.db_table
+    day = now.astimezone(org_tz()).date()
+    sql = (
+        f"INSERT INTO {table} (rep_id, day, assigned) VALUES (%s, %s, %s)"  # noqa: S608 — the model's table
+        " ON CONFLICT (rep_id, day) DO UPDATE SET assigned = {table}.assigned + excluded.assigned"
+    ).replace("{table}", table)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(rep_id, day, n) for rep_id, n in sorted(per_rep.items())])
 
 
 def _clock_start(leads: Sequence[Lead], *, now: datetime) -> None:
