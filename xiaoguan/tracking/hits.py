@@ -8,8 +8,6 @@ scanners, probes, replays) are one TrackingHit row each, flagged.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,36 +145,11 @@ def _event_sql() -> str:
     return _EVENT_SQL[vendor]
 
 
-class _SQLiteWriteLock:
-    """One writer at a time across the server's processes, queued by the kernel (flock) instead of SQLite's busy
-    handler, which sleeps 1, 2, 5, 10 … 100 ms between retries: under a few hundred writes a second from several
-    workers those sleeps made the p99 (bench tracking: p99 470 ms with 2 sync workers, see bench/README.md)."""
-
-    def __init__(self) -> None:
-        self._fd: int | None = None
-        self._path = ""
-
-    def __enter__(self) -> None:
-        if connection.vendor != "sqlite":
-            return
-        path = str(connection.settings_dict["NAME"])
-        if self._fd is None or path != self._path:
-            if path == ":memory:" or path.startswith("file:"):
-                return
-            self._fd, self._path = os.open(f"{path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600), path
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None and connection.vendor == "sqlite":
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-
-_write_lock = _SQLiteWriteLock()
-
-
 def event_insert(*, link: LinkInfo, kind: str, external_id: str, now: datetime) -> bool:
-    """One TouchEvent for the link, unless one with this external id exists. True when written."""
-    with _write_lock, connection.cursor() as cursor:
+    """One TouchEvent for the link, unless one with this external id exists. True when written.
+
+    On SQLite the statement queues on the database's write lock like every writer (xiaoguan/core/sqlite)."""
+    with connection.cursor() as cursor:
         cursor.execute(_event_sql(), [
             external_id, link.key, link.label[:200], link.account_id, link.contact_id, link.opportunity_id, kind,
             connection.ops.adapt_datetimefield_value(now),
@@ -185,7 +158,7 @@ def event_insert(*, link: LinkInfo, kind: str, external_id: str, now: datetime) 
 
 
 def _log_insert(*, link: LinkInfo, route: str, flag: str, detail: str, user_agent: str, ip: str, now: datetime) -> None:
-    with _write_lock, connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         table = connection.ops.quote_name(TrackingHit._meta.db_table)
         cursor.execute(
             f"INSERT INTO {table} (link_id, at, route, flag, detail, user_agent, ip) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
