@@ -29,12 +29,14 @@ from typing import Any, ClassVar
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, models, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import clock_now
 from xiaoguan.customers.models import Account, Contact
 from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.evidence.services import evidence_scan_after_import
 from xiaoguan.geo.services import regions_learn
 from xiaoguan.interchange.keys import KEY_FIELDS, dedupe_keys_refresh
 from xiaoguan.interchange.models import ImportRun, PlaceholderAccount, UnresolvedReference
@@ -1111,8 +1113,12 @@ def _write_all(*, bundle: Bundle, shift_days: int, now: datetime, progress_strea
     ctx = Context(report=ImportReport(), now=now, shift_days=shift_days, pipelines_in_folder="pipelines" in bundle.tables)
     progress = Progress(stream=progress_stream, total=_estimate_rows(bundle))
     counts = {}
+    activities_before = Activity.objects.aggregate(last=Max("pk"))["last"] or 0
     for loader in _loaders(bundle):
         counts[loader.table_name] = _load_table(loader, bundle.tables[loader.table_name], ctx=ctx, progress=progress)
+    if counts.get("activities", TableCounts()).created:
+        # Keyword evidence of the new activities: the next sweep scans them (tags only, no alerts: it is history).
+        evidence_scan_after_import(after_id=activities_before, now=now)
     if counts.get("leads", TableCounts()).created or counts.get("accounts", TableCounts()).created or counts.get("teams", TableCounts()).created:
         # Which region each province and city belongs to, learned from the records just loaded (an admin's choices stay).
         regions_learn()
