@@ -5,12 +5,14 @@ Screenshots land in test-artifacts/e2e/ for a person to look at; the assertions 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
 from tests.e2e.conftest import DESKTOP, PHONE, horizontal_overflow, log_in
 from tests.e2e.world import PASSWORD, build_world
-from xiaoguan.opportunities.models import StageHistory
+from xiaoguan.opportunities.models import Opportunity, StageHistory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,14 +52,22 @@ def test_desktop_pages_with_a_realistic_team(browser, live_server, shot):  # typ
     assert horizontal_overflow(manager) == 0
     shot(manager, "board")
 
-    # drag a deal from the first column to "方案演示": the board is redrawn and the move is in the stage history
+    # drag a deal from the first column to "需求诊断" (leaving 线索确认 asks for nothing): the board is redrawn and the
+    # move, named in the message, is in the stage history
     card = manager.locator(".column[data-stage=lead_confirmed] .deal").first
-    deal_id = (card.get_attribute("id") or "").removeprefix("deal-")
-    card.drag_to(manager.locator(".column[data-stage=solution_demo]"))
-    expect(manager.locator(f".column[data-stage=solution_demo] #deal-{deal_id}")).to_be_visible()
+    card.drag_to(manager.locator(".column[data-stage=needs_diagnosed]"))
     expect(manager.locator("#board .messages")).to_contain_text("已移至")
-    assert StageHistory.objects.filter(opportunity__external_id=deal_id, stage__key="solution_demo").exists()
+    moved_name = re.search("“(.+?)”已移至", manager.locator("#board .messages").inner_text())[1]  # type: ignore[index]
+    moved = Opportunity.objects.get(name=moved_name)
+    assert moved.stage.key == "needs_diagnosed"
+    assert StageHistory.objects.filter(opportunity=moved, stage__key="needs_diagnosed").exists()
     shot(manager, "board-after-drag")
+    # dragging a deal from "需求诊断" on to "方案演示" without the evidence 需求诊断 asks for is refused with the list
+    before = StageHistory.objects.filter(stage__key="solution_demo").count()
+    manager.locator(".column[data-stage=needs_diagnosed] .deal").first.drag_to(manager.locator(".column[data-stage=solution_demo]"))
+    expect(manager.locator("#board .form-error")).to_contain_text("需求调研表")
+    assert StageHistory.objects.filter(stage__key="solution_demo").count() == before
+    shot(manager, "board-refused-drag")
 
     manager.goto(f"{base}/team/")
     expect(manager.locator("table.data tbody tr")).to_have_count(len(world.reps))
