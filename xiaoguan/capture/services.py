@@ -35,7 +35,7 @@ from xiaoguan.capture.selectors import (
     lead_open_by_keys,
     lead_open_by_sender,
 )
-from xiaoguan.core.bulk import row_insert
+from xiaoguan.core.bulk import commit_without_disk_wait, row_insert
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
@@ -212,6 +212,7 @@ def capture_lead(
     # The outermost transaction on the API's path (no savepoint then); nested in a caller's (a call log, a spreadsheet)
     # it is a savepoint, so the idempotency key's IntegrityError leaves the caller's transaction usable.
     with transaction.atomic():
+        commit_without_disk_wait()
         row_insert(lead)
         history_record(subject=lead, actor=by, action=history_action, at=now, note=history_note or str(Lead.Source(source).label))
         capture.lead = lead
