@@ -118,8 +118,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while one writes; IMMEDIATE avoids upgrade deadlocks. Connections
     # persist like PostgreSQL's (CONN_MAX_AGE above): opening one and running these PRAGMAs per request cost 13 ms of
     # CPU on the lead-capture request (bench leads: 33.8 -> 20.3 ms). Checkpoints (copying the WAL into the database,
-    # with fsyncs: ~8 ms each on this kind of disk) are the background worker's, every second, beside the writers
-    # (automation/management/commands/worker.py); the automatic one in the committing request is a safety net at 80 MB.
+    # with fsyncs: ~8 ms each on this kind of disk) are `xiaoguan serve`'s, every second, beside the writers
+    # (core/sqlite/checkpoint.py); the automatic one in the committing request is a safety net at 80 MB.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

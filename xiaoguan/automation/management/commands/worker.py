@@ -52,23 +52,6 @@ def _deliveries_forever(every: float, stop: threading.Event) -> None:
     connection.close()
 
 
-def _checkpoint_forever(every: float, stop: threading.Event) -> None:
-    """SQLite: copy the write-ahead log into the database beside the writers (PASSIVE never blocks them), so no
-    request pays for the checkpoint's fsyncs while it holds the write lock."""
-    from django.db import connections
-
-    conn = connections.create_connection("default")
-    try:
-        while not stop.wait(every):
-            try:
-                with conn.cursor() as cursor:
-                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:
-                log.exception("checkpoint failed")
-    finally:
-        conn.close()
-
-
 class Command(BaseCommand):
     help = "后台进程：执行任务队列，并每 30 秒扫描一次到期事项（XIAOGUAN_TASKS=db 数据库队列；=rq Redis 上的 RQ）。"
 
@@ -89,8 +72,6 @@ class Command(BaseCommand):
         every = options["sweep_every"]
         if every > 0:
             threading.Thread(target=_sweep_forever, args=(every, stop), name="sweep", daemon=True).start()
-        if connection.vendor == "sqlite":
-            threading.Thread(target=_checkpoint_forever, args=(1.0, stop), name="checkpoint", daemon=True).start()
         if settings.XIAOGUAN_TASKS != "rq" and not options["burst"]:
             threading.Thread(target=_deliveries_forever, args=(DELIVERIES_POLL_SECONDS, stop), name="deliveries", daemon=True).start()
         try:

@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from xiaoguan.core.sqlite.checkpoint import checkpoints_start
+
 EXIT_CHILD_DIED = 3
 STOP_GRACE_SECONDS = 15  # a little more than gunicorn's --graceful-timeout below
 READY_TIMEOUT_SECONDS = 60
@@ -89,6 +91,7 @@ class Command(BaseCommand):
             for name, args in children.items()
         }
         code, announced, started = 0, False, time.monotonic()
+        checkpoints = checkpoints_start()
         while not stop_requests:
             dead = [(name, proc) for name, proc in procs.items() if proc.poll() is not None]
             if dead:
@@ -103,6 +106,8 @@ class Command(BaseCommand):
                 announced = True
                 self.stderr.write(f"xiaoguan serve: {READY_TIMEOUT_SECONDS} 秒后 {url} 仍未响应，继续等待")
             time.sleep(POLL_SECONDS)
+        if checkpoints is not None:
+            checkpoints.set()
         self._stop(procs=procs, stop_requests=stop_requests)
         return code
 
