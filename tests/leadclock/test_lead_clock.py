@@ -158,6 +158,19 @@ def test_the_daily_digest_runs_once_a_day_at_half_past_eight(line, clock):
     assert "昨日分配 1 条" in digests.get().body
 
 
+def test_a_job_on_an_interval_first_runs_at_the_first_sweep_a_daily_one_at_its_time(clock):
+    from xiaoguan.automation.models import PeriodicJob
+
+    # the first sweep of a fresh installation creates the jobs' rows: the watchers ("every …") run at once
+    report = sweep_run(now=clock.at("2025-03-06 07:00"))
+    assert {"engagement_silent_customers", "opportunity_stale"} <= set(report.jobs)
+    assert "lead_daily_digest" not in report.jobs
+    assert PeriodicJob.objects.get(code="engagement_silent_customers").next_run_at == clock.at("2025-03-06 08:00")
+    assert PeriodicJob.objects.get(code="lead_daily_digest").next_run_at == clock.at("2025-03-06 08:30")
+    # and a second sweep right after runs nothing again
+    assert sweep_run(now=clock.at("2025-03-06 07:01")).jobs == []
+
+
 def test_a_deals_next_follow_up_time_reminds_its_owner_once(line, clock):
     from tests.factories.sales import OpportunityFactory
     from xiaoguan.opportunities.services import opportunity_update

@@ -42,3 +42,11 @@ def schedule_next(schedule: str, *, after: datetime) -> datetime:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         raise AssertionError("unreachable: the next month always qualifies")
     raise ValueError(f"unreadable schedule: {schedule!r}")
+
+
+def schedule_first(schedule: str, *, now: datetime) -> datetime:
+    """When a job newly known to the sweep first runs: an interval job ("every 60m", rules that watch the data) at
+    once, so a fresh installation acts on what it finds from the first sweep; a job with a time of day at that time."""
+    if _EVERY.fullmatch(" ".join(schedule.strip().lower().split())):
+        return now
+    return schedule_next(schedule, after=now)

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from xiaoguan.automation.models import PeriodicJob, Timer
 from xiaoguan.automation.registry import PERIODIC_JOBS, TIMER_HANDLERS
-from xiaoguan.automation.schedule import schedule_next
+from xiaoguan.automation.schedule import schedule_first, schedule_next
 from xiaoguan.core.bulk import rows_update
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _jobs_sweep(*, now: datetime, report: SweepReport) -> None:
     known = set(PeriodicJob.objects.values_list("code", flat=True))
     for spec in PERIODIC_JOBS.values():
         if spec.code not in known:
-            PeriodicJob.objects.get_or_create(code=spec.code, defaults={"schedule": spec.schedule, "next_run_at": schedule_next(spec.schedule, after=now)})
+            PeriodicJob.objects.get_or_create(code=spec.code, defaults={"schedule": spec.schedule, "next_run_at": schedule_first(spec.schedule, now=now)})
     with transaction.atomic():
         for job in _locked(PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now).order_by("next_run_at")):
             job_spec = PERIODIC_JOBS.get(job.code)
