@@ -98,7 +98,11 @@ def silent_customers_job(now: datetime) -> str:
         if key in done or account.owner is None:
             continue
         hours = policy.silent_hours if last is None else int((now - last).total_seconds() // 3600)
-        title = _("关怀任务：%(account)s 已 %(hours)s 小时无触点") % {"account": account.name, "hours": hours}
+        # Past two days the silence reads in days ("已 257 天无触点", not "6188 小时").
+        if hours >= 48:
+            title = _("关怀任务：%(account)s 已 %(days)s 天无触点") % {"account": account.name, "days": hours // 24}
+        else:
+            title = _("关怀任务：%(account)s 已 %(hours)s 小时无触点") % {"account": account.name, "hours": hours}
         task = task_create(
             by=account.owner, owner=account.owner, now=now, title=title, due_at=now + timedelta(hours=CARE_TASK_DUE_HOURS),
             account=account, source=Task.Source.SYSTEM,
