@@ -91,6 +91,7 @@ def test_a_silent_customer_gets_one_care_task_however_often_the_sweep_runs(book,
         silent_customers_job(clock.at(f"2025-06-05 {hour}"))
     task = Task.objects.get(owner=rep, account=account)
     assert task.source == Task.Source.SYSTEM and task.title == "关怀任务：广州恒达医疗器械有限公司 已 3 天无触点"
+    assert task.due_at == clock.at("2025-06-05 23:59")  # today's to-dos, not tomorrow's
     assert Notification.objects.filter(recipient=rep, kind="engagement_silent").count() == 1
     # the customer comes back, then goes quiet again: a new silence, a new task
     event(account, Kind.CLICKED, clock.at("2025-06-06 09:00"))

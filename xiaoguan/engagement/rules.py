@@ -33,7 +33,9 @@ notification_kind("engagement_digest", label=gettext_lazy("今日高价值行为
 # A customer is watched when it has an open deal or showed any behaviour in this many days; the rest of the book
 # (dormant accounts) would otherwise turn into thousands of care tasks on the first run.
 WATCH_DAYS = 30
-CARE_TASK_DUE_HOURS = 24
+# A care task is for today: due at the end of the owner's day (at least two hours ahead), so it sits in today's
+# to-dos on the workbench rather than tomorrow's.
+CARE_TASK_MIN_HOURS = 2
 DIGEST_TOP = 3
 
 
@@ -86,6 +88,11 @@ def _silence_key(account: Account, last_touch: datetime | None) -> str:
     return f"engagement-silent:{account.pk}:{int(last_touch.timestamp()) if last_touch else 'never'}"
 
 
+def _care_due(now: datetime) -> datetime:
+    end_of_day = day_start(now.astimezone(org_tz()).date() + timedelta(days=1)) - timedelta(minutes=1)
+    return max(end_of_day, now + timedelta(hours=CARE_TASK_MIN_HOURS))
+
+
 @periodic_job("engagement_silent_customers", schedule="every 60m")
 def silent_customers_job(now: datetime) -> str:
     """72 h without any touch and a score under 5 → a care task (关怀任务) in the owner's to-dos, and the bell."""
@@ -104,7 +111,7 @@ def silent_customers_job(now: datetime) -> str:
         else:
             title = _("关怀任务：%(account)s 已 %(hours)s 小时无触点") % {"account": account.name, "hours": hours}
         task = task_create(
-            by=account.owner, owner=account.owner, now=now, title=title, due_at=now + timedelta(hours=CARE_TASK_DUE_HOURS),
+            by=account.owner, owner=account.owner, now=now, title=title, due_at=_care_due(now),
             account=account, source=Task.Source.SYSTEM,
         )
         body = _("价值分 %(score).1f（低于 %(bar)s），最近触点：%(last)s。建议致电或发送案例资料唤醒客户。") % {
