@@ -76,3 +76,30 @@ def log_in(page: Any, base_url: str, email: str, password: str) -> None:
 def horizontal_overflow(page: Any) -> int:
     """How many pixels the page is wider than the viewport (0 on a page that fits a phone)."""
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_request_at_a_time_on_sqlite() -> Iterator[None]:
+    """On SQLite the test database lives in memory and the live server's threads share its one connection, which
+    sqlite3 refuses to have used by two threads at once ("bad parameter or other API misuse": a page load beside the
+    bell's poll failed the odd run). The live server answers one request at a time then; PostgreSQL needs nothing."""
+    import threading
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    lock = threading.Lock()
+    original = WSGIHandler.__call__
+
+    def serialised(self: WSGIHandler, environ: Any, start_response: Any) -> Any:
+        with lock:
+            return original(self, environ, start_response)
+
+    WSGIHandler.__call__ = serialised  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        WSGIHandler.__call__ = original  # type: ignore[method-assign]
