@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core import signing
 from django.db import connection
@@ -20,41 +18,23 @@ from xiaoguan.org.models import User
 # scan of the table otherwise: 295 ms at 1M leads). PostgreSQL does not need it and does not mind.
 
 
-def _one(sql: str, params: Sequence[Any]) -> Any:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 # The hot path's lookups are plain SQL written once: each runs for every captured lead, and building the same ORM
 # query each time cost more than the database's answer (measured in bench/leads.py's profile: ~1 ms of Python per
 # lookup against ~0.1 ms of SQL). Each repeats its partial index's condition (see above) exactly as the migration
 # wrote it, `NOT (x = '')`: SQLite does not take `x <> ''` as the same term and scans the table.
-_OPEN_LEAD_SQL = ""
-_MATCHES_SQL = ""
-_IDEMPOTENCY_SQL = ""
-
-
-def _open_lead_sql() -> str:
-    global _OPEN_LEAD_SQL
-    if not _OPEN_LEAD_SQL:
-        lead = Lead._meta.db_table
-        open_only = f"status NOT IN ({', '.join(repr(str(s)) for s in Lead.CLOSED_STATUSES)})"
-        _OPEN_LEAD_SQL = (
-            f"SELECT id FROM (SELECT id, created_at FROM {lead} WHERE phone_key = %s AND NOT (phone_key = '') AND {open_only}"  # noqa: S608
-            f" UNION ALL SELECT id, created_at FROM {lead} WHERE email_key = %s AND NOT (email_key = '') AND {open_only}) AS found"
-            " ORDER BY created_at DESC, id DESC LIMIT 1"
-        )
-    return _OPEN_LEAD_SQL
-
-
-def lead_open_by_keys(*, phone_key: str, email_key: str) -> Lead | None:
-    """The newest open lead with the same phone or e-mail key (partial indexes lead_phone_key / lead_email_key)."""
-    if not (phone_key or email_key):
-        return None
-    lead_id = _one(_open_lead_sql(), [phone_key, email_key])
-    return Lead.objects.select_related("owner").filter(pk=lead_id).first() if lead_id is not None else None
+_OPEN_ONLY = f"status NOT IN ({', '.join(repr(str(s)) for s in Lead.CLOSED_STATUSES)})"
+_MATCHES_SQL = (
+    f"SELECT (SELECT id FROM (SELECT id, created_at FROM {Lead._meta.db_table}"  # noqa: S608 — names from the models
+    f" WHERE phone_key = %s AND NOT (phone_key = '') AND {_OPEN_ONLY}"
+    f" UNION ALL SELECT id, created_at FROM {Lead._meta.db_table} WHERE email_key = %s AND NOT (email_key = '') AND {_OPEN_ONLY})"
+    " AS found ORDER BY created_at DESC, id DESC LIMIT 1),"
+    f" (SELECT id FROM {Account._meta.db_table} WHERE name_key = %s AND NOT (name_key = '') ORDER BY id LIMIT 1),"
+    f" (SELECT account_id FROM {Contact._meta.db_table} WHERE phone_key = %s AND NOT (phone_key = '') ORDER BY id LIMIT 1)"
+)
+_IDEMPOTENCY_SQL = (
+    f"SELECT id FROM {LeadCapture._meta.db_table} WHERE user_id = %s AND idempotency_key = %s"  # noqa: S608
+    " AND NOT (idempotency_key = '') LIMIT 1"
+)
 
 
 @dataclass(frozen=True)
@@ -72,17 +52,10 @@ class CaptureMatches:
         return Account.objects.select_related("owner").filter(pk=self.account_id).first() if self.account_id is not None else None
 
 
-def capture_matches(*, phone_key: str, email_key: str, company_key: str) -> CaptureMatches:
-    """The dedupe lookups of one arrival in one statement (`lead_open_by_keys`, `account_by_company_key`,
-    `account_by_contact_phone`)."""
-    global _MATCHES_SQL
-    if not _MATCHES_SQL:
-        account, contact = Account._meta.db_table, Contact._meta.db_table
-        _MATCHES_SQL = (
-            f"SELECT ({_open_lead_sql()}),"  # noqa: S608 — names from the models
-            f" (SELECT id FROM {account} WHERE name_key = %s AND NOT (name_key = '') ORDER BY id LIMIT 1),"
-            f" (SELECT account_id FROM {contact} WHERE phone_key = %s AND NOT (phone_key = '') ORDER BY id LIMIT 1)"
-        )
+def capture_matches(*, phone_key: str, email_key: str = "", company_key: str = "") -> CaptureMatches:
+    """The dedupe lookups of one arrival, in one statement: the newest open lead with the same phone or e-mail key
+    (partial indexes lead_phone_key / lead_email_key), the first account with the same company key, the account of the
+    first contact with the same phone key."""
     with connection.cursor() as cursor:
         cursor.execute(_MATCHES_SQL, [phone_key, email_key, company_key, phone_key])
         lead_id, by_company, by_phone = cursor.fetchone()
@@ -101,31 +74,14 @@ def lead_open_by_sender(*, source: str, sender_id: str) -> Lead | None:
     return Lead.objects.filter(pk__in=list(lead_ids)).exclude(status__in=Lead.CLOSED_STATUSES).select_related("owner").order_by("-created_at").first()
 
 
-def account_by_company_key(*, company_key: str) -> Account | None:
-    if not company_key:
-        return None
-    return Account.objects.filter(name_key=company_key).exclude(name_key="").select_related("owner").order_by("pk").first()
-
-
-def account_by_contact_phone(*, phone_key: str) -> Account | None:
-    if not phone_key:
-        return None
-    contact = Contact.objects.filter(phone_key=phone_key).exclude(phone_key="").select_related("account__owner").order_by("pk").first()
-    return contact.account if contact else None
-
-
 def capture_by_idempotency_key(*, user: User, key: str) -> LeadCapture | None:
     """The earlier arrival under this caller's Idempotency-Key (partial unique index capture_idempotency)."""
-    global _IDEMPOTENCY_SQL
     if not key:
         return None
-    if not _IDEMPOTENCY_SQL:
-        _IDEMPOTENCY_SQL = (
-            f"SELECT id FROM {LeadCapture._meta.db_table} WHERE user_id = %s AND idempotency_key = %s"  # noqa: S608
-            " AND NOT (idempotency_key = '') LIMIT 1"
-        )
-    capture_id = _one(_IDEMPOTENCY_SQL, [user.pk, key])
-    return LeadCapture.objects.filter(pk=capture_id).first() if capture_id is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(_IDEMPOTENCY_SQL, [user.pk, key])
+        row = cursor.fetchone()
+    return LeadCapture.objects.filter(pk=row[0]).first() if row else None
 
 
 def web_form_by_token(*, token: str) -> WebForm | None:

@@ -29,12 +29,7 @@ from xiaoguan.activities.services import activity_log
 from xiaoguan.automation.services import notify
 from xiaoguan.capture.crypto import CallbackCryptoError, aes_key
 from xiaoguan.capture.models import FORM_FIELDS, CaptureChannel, LeadCapture, WebForm, form_nonce_new
-from xiaoguan.capture.selectors import (
-    account_by_contact_phone,
-    capture_matches,
-    lead_open_by_keys,
-    lead_open_by_sender,
-)
+from xiaoguan.capture.selectors import capture_by_idempotency_key, capture_matches, lead_open_by_sender
 from xiaoguan.core.bulk import commit_without_disk_wait, row_insert
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
@@ -414,7 +409,7 @@ def call_log_record(
         return CallOutcome(outcome="ignored", reason=_("没有客户号码"))
     key = _call_key(caller=caller, callee=callee, started_at=started_at)
     recorder = rep or by
-    if LeadCapture.objects.filter(user=recorder, idempotency_key=key).exclude(idempotency_key="").exists():
+    if capture_by_idempotency_key(user=recorder, key=key) is not None:
         return CallOutcome(outcome="duplicate", reason=_("这通电话已记录过"))
     raw = raw if raw is not None else {
         "caller": caller, "callee": callee, "started_at": started_at.isoformat(), "duration_seconds": duration_seconds,
@@ -422,7 +417,8 @@ def call_log_record(
     }
     answered = duration_seconds > 0 and rep is not None
     content = (_("来电 %(seconds)s 秒") if way == "in" else _("去电 %(seconds)s 秒")) % {"seconds": duration_seconds}
-    lead = lead_open_by_keys(phone_key=phone_key(number), email_key="")
+    matches = capture_matches(phone_key=phone_key(number))
+    lead = matches.lead()
     if lead is not None and answered:
         assert rep is not None  # noqa: S101 - narrowed by `answered`
         try:
@@ -444,7 +440,7 @@ def call_log_record(
     # lead, the answering rep's own when they talked, otherwise routed.
     result = capture_lead(
         source=Lead.Source.PHONE, fields={"phone": number}, raw=raw, now=now, sender_id="", message=content,
-        owner=rep if (answered and lead is None and account_by_contact_phone(phone_key=phone_key(number)) is None) else None,
+        owner=rep if (answered and lead is None and matches.account_id is None) else None,
         by=by, user=recorder, idempotency_key=key,
     )
     activity: Activity | None = None
