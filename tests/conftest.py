@@ -51,21 +51,16 @@ def _chinese_first():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
-    # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy) would otherwise carry
-    # one test's rows, rolled back since, into the next.
-    from xiaoguan.automation.services import delivery_setup_cache_clear
+    # Per-process caches (holidays and hours, the city table's regions, the lead clock's policy, routing's rules and
+    # people, the delivery setup) would otherwise carry one test's rows, rolled back since, into the next. The
+    # ProcessCache ones are all dropped by process_caches_clear; geo, worktime and API tokens keep caches of their own.
     from xiaoguan.core.process_cache import process_caches_clear
     from xiaoguan.geo.cache import geo_cache_clear
-    from xiaoguan.leads.policy import policies_changed
     from xiaoguan.org.services import api_token_cache_clear
-    from xiaoguan.routing.selectors import routing_cache_clear
     from xiaoguan.worktime.cache import worktime_cache_clear
 
     geo_cache_clear()
     worktime_cache_clear()
-    policies_changed()
-    routing_cache_clear()
-    delivery_setup_cache_clear()
     api_token_cache_clear()
     process_caches_clear()
 

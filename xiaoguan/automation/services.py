@@ -173,7 +173,6 @@ DELIVERY_SETUP_SECONDS = 10.0
 _delivery_setup = ProcessCache(
     "automation.delivery_setup", seconds=DELIVERY_SETUP_SECONDS, models=(NotificationPreference, BotWebhook, User, Team),
 )
-delivery_setup_cache_clear = _delivery_setup.clear
 
 
 def _delivery_setup_cached() -> tuple[dict[int, dict[tuple[int, str], set[str]]], list[BotWebhook]]:

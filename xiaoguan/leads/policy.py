@@ -31,7 +31,6 @@ class Policy:
 DEFAULT_POLICY = Policy()
 # Read on every capture: a per-process copy (30 s; an edit saved in this process drops it at once).
 _policy_cache = ProcessCache("leads.policy", seconds=30.0, models=(LeadPolicy, Team))
-policies_changed = _policy_cache.clear
 
 
 def _policies() -> tuple[dict[int | None, Policy], dict[int, str], dict[int, str]]:

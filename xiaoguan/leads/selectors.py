@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from xiaoguan.leads.models import Lead, LeadAssignment, RepDailyIntake
+from xiaoguan.leads.models import Lead, RepDailyIntake
 from xiaoguan.org.models import Role, User
 from xiaoguan.org.visibility import SEE_ALL_ROLES, assigned_scope, owner_scope, scope_any, scope_apply
 
@@ -40,22 +40,6 @@ def rep_intake_on(*, rep_ids: Sequence[int], day: date) -> dict[int, int]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT rep_id, assigned FROM {table} WHERE day = %s AND rep_id IN ({marks})", [day, *ids])  # noqa: S608
-        return dict(cursor.fetchall())
-
-
-def lead_assignment_counts(*, rep_ids: Sequence[int], since: datetime) -> dict[int, int]:
-    """New leads each rep received since `since` (routed, dispatched, claimed): what the daily cap counts.
-
-    Plain SQL over the (rep, at) index: routing a captured lead runs it inside the write transaction, where the ORM's
-    query building cost more than the count itself."""
-    ids = [int(pk) for pk in rep_ids]
-    if not ids:
-        return {}
-    table = LeadAssignment._meta.db_table
-    marks = ", ".join(["%s"] * len(ids))
-    sql = f"SELECT rep_id, COUNT(*) FROM {table} WHERE rep_id IN ({marks}) AND at >= %s AND kind <> %s GROUP BY rep_id"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, LeadAssignment._meta.get_field("at").get_db_prep_value(since, connection), LeadAssignment.Kind.RELEASED])
         return dict(cursor.fetchall())
 
 

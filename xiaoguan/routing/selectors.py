@@ -204,7 +204,6 @@ def capacity_rows(*, now: datetime) -> list[dict[str, Any]]:
 # process sees it within that time. Bulk routing, the dry-run and the pages read fresh.
 ROUTING_CACHE_SECONDS = 5.0
 _routing_cache = ProcessCache("routing", seconds=ROUTING_CACHE_SECONDS, models=(RoutingRule, Team, User, RepCapacity))
-routing_cache_clear = _routing_cache.clear
 _cached = _routing_cache.get
 
 

@@ -187,8 +187,8 @@ def _intake_add(per_rep: dict[int, int], *, now: datetime) -> None:
     day = now.astimezone(org_tz()).date()
     sql = (
         f"INSERT INTO {table} (rep_id, day, assigned) VALUES (%s, %s, %s)"  # noqa: S608 — the model's table
-        " ON CONFLICT (rep_id, day) DO UPDATE SET assigned = {table}.assigned + excluded.assigned"
-    ).replace("{table}", table)
+        f" ON CONFLICT (rep_id, day) DO UPDATE SET assigned = {table}.assigned + excluded.assigned"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(rep_id, day, n) for rep_id, n in sorted(per_rep.items())])
 
