@@ -24,6 +24,12 @@ PG_STAGE_FROM = 50
 _stage_numbers = itertools.count(1)
 
 
+def chunked[T](values: Sequence[T], size: int) -> list[Sequence[T]]:
+    """`values` in slices of at most `size`: for `__in` lookups over long id lists (SQLite binds at most 32,766
+    parameters, and a planner copes better with a few thousand)."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 def _preparer(field: models.Field) -> Callable[[Any], Any]:  # type: ignore[type-arg]
     seen: dict[Any, Any] = {}
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.automation.services import NotificationDraft, notify_many, timer_arm
-from xiaoguan.core.bulk import rows_insert, rows_update
+from xiaoguan.core.bulk import chunked, rows_insert, rows_update
 from xiaoguan.core.clock import org_tz
 from xiaoguan.core.errors import NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_record
@@ -152,9 +152,8 @@ def _evidence_rows(
 def _evidence_seen_advance(first_seen: dict[int, dict[str, dict[str, Any]]]) -> int:
     """Add to each deal's `evidence_seen` the codes it had not seen yet (what it had stays: the first sighting)."""
     changed = []
-    ids = list(first_seen)
-    for start in range(0, len(ids), 900):
-        for opp in Opportunity.objects.filter(pk__in=ids[start : start + 900]).only("pk", "evidence_seen"):
+    for chunk in chunked(list(first_seen), 900):
+        for opp in Opportunity.objects.filter(pk__in=chunk).only("pk", "evidence_seen"):
             seen = opp.evidence_seen or {}
             fresh = {code: info for code, info in first_seen[opp.pk].items() if code not in seen}
             if fresh:

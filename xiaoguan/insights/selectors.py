@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Sum
 
 from xiaoguan.activities.models import Activity, Task
+from xiaoguan.core.bulk import chunked
 from xiaoguan.customers.models import Account
 from xiaoguan.engagement.models import TouchEvent
 from xiaoguan.opportunities.models import Opportunity, StageHistory
@@ -158,8 +159,8 @@ def account_cities(*, database: str = "default") -> dict[int, str]:
 def activity_external_ids(*, pks: Sequence[int], database: str = "default") -> dict[int, str]:
     """External ids of the given activities (only the flagged few are ever asked for)."""
     out: dict[int, str] = {}
-    for start in range(0, len(pks), 5000):
-        out.update(Activity.objects.using(database).filter(pk__in=pks[start : start + 5000]).values_list("pk", "external_id"))
+    for chunk in chunked(pks, 5000):
+        out.update(Activity.objects.using(database).filter(pk__in=chunk).values_list("pk", "external_id"))
     return out
 
 
@@ -201,10 +202,8 @@ def open_pipeline_by_account() -> dict[int, float]:
 def account_touch_times(*, accounts: Sequence[int], since: datetime, before: datetime) -> list[tuple[int, datetime]]:
     """(account, occurred at) of activities on the given accounts in [since, before)."""
     out: list[tuple[int, datetime]] = []
-    for start in range(0, len(accounts), 900):
-        out += Activity.objects.filter(
-            account_id__in=accounts[start : start + 900], occurred_at__gte=since, occurred_at__lt=before
-        ).values_list("account_id", "occurred_at")
+    for chunk in chunked(accounts, 900):
+        out += Activity.objects.filter(account_id__in=chunk, occurred_at__gte=since, occurred_at__lt=before).values_list("account_id", "occurred_at")
     return out
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoguan.activities.models import Activity
+from xiaoguan.core.bulk import chunked
 from xiaoguan.documents.models import Document
 from xiaoguan.engagement.models import TouchEvent
 from xiaoguan.opportunities.models import Opportunity, Stage, StageGate
@@ -241,9 +242,7 @@ def gate_dry_run(*, stage: Stage, spec: GateSpec, now: datetime) -> DryRun:
     if not deals:
         return DryRun(0, 0, [])
     facts = {deal.pk: Facts(keywords=set(deal.evidence_seen or {})) for deal in deals}
-    ids = list(facts)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    for chunk in chunked(list(facts), 900):
         for opp_id, kind in Document.objects.filter(opportunity_id__in=chunk, uploaded_at__lte=now).values_list("opportunity_id", "kind").distinct():
             facts[opp_id].document_kinds.add(kind)
         sent = TouchEvent.objects.filter(opportunity_id__in=chunk, kind=TouchEvent.Kind.SENT, occurred_at__lte=now)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from xiaoguan.core.bulk import chunked
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.core.history import history_changes, history_record
 from xiaoguan.core.models import HistoryEntry
@@ -312,13 +313,13 @@ def route_decide(*, lead: Lead, now: datetime) -> RouteDecision:
 
 def _miss_record(*, lead_ids: Sequence[int], decisions: Sequence[Decision], now: datetime) -> None:
     """Why these leads wait: one RouteMiss row each (the queue page), and the lead's own routing reason (its page)."""
-    for ids in _chunks(lead_ids):
+    for ids in chunked(lead_ids, 5000):
         RouteMiss.objects.filter(lead_id__in=ids).delete()
     by_reason: dict[str, list[int]] = {}
     for lead_id, decision in zip(lead_ids, decisions, strict=True):
         by_reason.setdefault(decision.reason[:REASON_MAX], []).append(lead_id)
     for reason, same in by_reason.items():
-        for ids in _chunks(same):
+        for ids in chunked(same, 5000):
             Lead.objects.filter(pk__in=ids, owner__isnull=True).update(routing_reason=reason)
     RouteMiss.objects.bulk_create([
         RouteMiss(lead_id=lead_id, at=now, rule_id=d.rule.id if d.rule else None, rule_name=d.rule.name if d.rule else "",
@@ -414,7 +415,7 @@ def _route_rows(
             changed.append(cursor)
     RoutingCursor.objects.bulk_update(changed, ["last_rep_id", "turns"])
     if planned and RouteMiss.objects.exists():
-        for ids in _chunks([p.lead_id for p in planned]):
+        for ids in chunked([p.lead_id for p in planned], 5000):
             RouteMiss.objects.filter(lead_id__in=ids).delete()
     if missed_ids:
         _miss_record(lead_ids=missed_ids, decisions=missed, now=now)
@@ -444,14 +445,10 @@ class RerouteSummary:
     routing: RouteSummary = field(default_factory=RouteSummary)
 
 
-def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
 def _unassign(*, lead_ids: Sequence[int], from_user: User, by: User | None, now: datetime, note: str) -> None:
     """Back to the unassigned state routing starts from: no owner, status new, the leaver's SLA clock stopped."""
     content_type = ContentType.objects.get_for_model(Lead)
-    for ids in _chunks(lead_ids):
+    for ids in chunked(lead_ids, 5000):
         Lead.objects.filter(pk__in=ids).update(owner=None, status=Lead.Status.NEW, assigned_at=None, first_contact_due_at=None, updated_at=now)
     lead_services.lead_clock_stop(lead_ids=lead_ids)
     HistoryEntry.objects.bulk_create([
