@@ -88,3 +88,8 @@ urlpatterns += urls_insights.urlpatterns
 from xiaoguan.web import urls_evidence  # noqa: E402
 
 urlpatterns += urls_evidence.urlpatterns
+
+# The managers' cockpit (issue 6): dashboards with one filter bar and drill-downs.
+from xiaoguan.web import urls_cockpit  # noqa: E402
+
+urlpatterns += urls_cockpit.urlpatterns

@@ -119,6 +119,7 @@ _ICONS = {
     "bell": "M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0",
     "pool": "M3 12h18M3 12c2-3 4-3 6 0s4 3 6 0 4-3 6 0M3 17c2-3 4-3 6 0s4 3 6 0 4-3 6 0M12 3v6M9 6l3 3 3-3",
     "gauge": "M12 21a9 9 0 1 1 9-9M12 12l5-4M3 12h2M12 3v2M19 12h2",
+    "chart": "M4 20V11M10 20V5M16 20v-6M21 20H3",
     "settings": "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
     "home": "M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",
     "inbox": "M4 4h16v10h-4.5a3.5 3.5 0 0 1-7 0H4zM4 14v6h16v-6",
@@ -151,6 +152,11 @@ def icon(name: str, size: int = 20) -> SafeString:
     )
 
 
+def _cockpit_names(current: str) -> tuple[str, ...]:
+    # Every cockpit page (URL names cockpit, cockpit_*) lights the one 驾驶舱 entry.
+    return (current,) if current == "cockpit" or current.startswith("cockpit_") else ("cockpit",)
+
+
 def _url(name: str) -> str | None:
     try:
         return reverse(name)
@@ -177,6 +183,7 @@ def web_nav(context: template.Context) -> list[dict[str, Any]]:
         items.append(("web:lead_pool", pgettext("menu", "公海"), "pool", ("lead_pool",), False))
     if leads_team(user):
         items.append(("web:team", pgettext("menu", "团队"), "team", ("team",), False))
+        items.append(("web:cockpit", pgettext("menu", "驾驶舱"), "chart", _cockpit_names(current), False))
         items.append(("web:sla_board", pgettext("menu", "时效看板"), "gauge", ("sla_board",), False))
         items.append(("web:insights_authenticity", pgettext("menu", "记录真实性"), "gauge", ("insights_authenticity",), False))
         items.append(("web:insights_verification", pgettext("menu", "三层验证"), "gauge", ("insights_verification",), False))
