@@ -70,6 +70,7 @@ class Task(ExternalIdModel):
         FOLLOW_UP = "follow_up", _("跟进计划")
         LEAD = "lead", _("线索")
         SYSTEM = "system", _("系统规则")
+        MEETING = "meeting", _("例会决议")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("负责人"), db_index=False)
     title = models.CharField(_("事项"), max_length=200)
@@ -88,3 +89,25 @@ class Task(ExternalIdModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class MeetingDecision(models.Model):
+    """A decision of a manager's weekly meeting (周例会) and the to-do it became: who does what, by when, delivering what.
+
+    `week` is the Monday of the weekly brief it was taken in; the brief lists its decisions with their tasks' state.
+    """
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="decision", verbose_name=_("待办"))
+    week = models.DateField(_("周（周一）"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("决议人"))
+    text = models.CharField(_("决议"), max_length=200)
+    deliverable = models.CharField(_("交付物"), max_length=200)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("例会决议")
+        verbose_name_plural = _("例会决议")
+        indexes = [models.Index(fields=["decided_by", "week"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -19,6 +19,7 @@ from xiaoguan.customers.models import Account
 from xiaoguan.opportunities.models import Opportunity
 
 notification_kind("follow_up_due", label=gettext_lazy("跟进提醒"), default_channels=("wecom_notice", "dingtalk_notice"))
+notification_kind("meeting_decision", label=gettext_lazy("例会决议"), default_channels=("wecom_notice", "dingtalk_notice"))
 
 
 def _task_link(task: Task) -> str:

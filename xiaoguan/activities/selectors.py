@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 
-from xiaoguan.activities.models import Activity, Task
+from xiaoguan.activities.models import Activity, MeetingDecision, Task
 from xiaoguan.customers.models import Account
 from xiaoguan.org.models import User
 from xiaoguan.org.visibility import owner_scope, scope_any, scope_apply
@@ -40,3 +40,12 @@ def task_list_visible_to(*, user: User) -> QuerySet[Task]:
 def task_list_open_for(*, user: User, until: datetime) -> QuerySet[Task]:
     """The user's own open tasks due before `until` (today's and the overdue ones)."""
     return Task.objects.filter(owner=user, done_at__isnull=True, due_at__lt=until).order_by("due_at")
+
+
+def meeting_decision_list(*, user: User, week: date) -> QuerySet[MeetingDecision]:
+    """The decisions the user took in the weekly meeting of `week`, as far as the user may still see their to-dos."""
+    tasks = task_list_visible_to(user=user)
+    return (
+        MeetingDecision.objects.filter(decided_by=user, week=week, task__in=tasks.values("pk"))
+        .select_related("task__owner").order_by("created_at", "pk")
+    )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xiaoguan.activities.models import Activity, Task
-from xiaoguan.automation.services import timer_arm, timers_stop
-from xiaoguan.core.clock import clock_now
+from xiaoguan.activities.models import Activity, MeetingDecision, Task
+from xiaoguan.automation.services import notify, timer_arm, timers_stop
+from xiaoguan.core.clock import clock_now, org_tz
 from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationFailedError
 from xiaoguan.customers.models import Account
 from xiaoguan.evidence.services import activity_evidence_scan
@@ -119,6 +119,41 @@ def task_create(
     )
     task_reminder_arm(task=task, now=now)
     return task
+
+
+@transaction.atomic
+def meeting_decision_create(
+    *, by: User, owner: User, text: str, deliverable: str, due_at: datetime, week: date, now: datetime,
+) -> MeetingDecision:
+    """A decision of the weekly meeting becomes a to-do for someone in the manager's line, with what to deliver.
+
+    The owner hears of it at once (the to-do itself only shows in their list on the day it falls due).
+    """
+    errors: dict[str, list[str]] = {}
+    if not text.strip():
+        errors["text"] = [_("请填写决议内容")]
+    if not deliverable.strip():
+        errors["deliverable"] = [_("请写明交付物")]
+    if due_at <= now:
+        errors["due_at"] = [_("截止时间应晚于现在")]
+    if errors:
+        raise ValidationFailedError(field_errors=errors)
+    if not owner.is_active or not can_change(user=by, owner=owner):
+        raise NotAllowedError()
+    text, deliverable = text.strip()[:200], deliverable.strip()[:200]
+    title = _("%(text)s（交付物：%(deliverable)s）") % {"text": text, "deliverable": deliverable}
+    task = task_create(by=by, owner=owner, now=now, title=title[:200], due_at=due_at, source=Task.Source.MEETING)
+    decision = MeetingDecision.objects.create(task=task, week=week, decided_by=by, text=text, deliverable=deliverable, created_at=now)
+    if owner.pk != by.pk:
+        notify(
+            recipient=owner, kind="meeting_decision", dedupe_key=f"meeting-decision:{task.pk}", now=now,
+            title=_("例会决议：%(text)s") % {"text": text},
+            body=_("%(by)s 安排，交付物：%(deliverable)s，截止 %(due)s。") % {
+                "by": by.name, "deliverable": deliverable, "due": due_at.astimezone(org_tz()).strftime("%m-%d %H:%M"),
+            },
+            link="/", subject_kind="task", subject_id=task.pk,
+        )
+    return decision
 
 
 @transaction.atomic
