@@ -16,3 +16,11 @@ def money_round(value: Decimal) -> Decimal:
 def money_json(value: Decimal | None) -> float | None:
     """Money in JSON: a number rounded to 2 decimals (spec/cli.md)."""
     return None if value is None else float(money_round(value))
+
+
+def format_cny(value: float | Decimal) -> str:
+    """An amount for sentences written by the system (forecast explanations): ¥5,061.2万, ¥8,300."""
+    amount = float(value)
+    if abs(amount) >= 10_000:
+        return f"¥{amount / 10_000:,.1f}万"
+    return f"¥{amount:,.0f}"

@@ -210,3 +210,90 @@ def account_touch_times(*, accounts: Sequence[int], since: datetime, before: dat
 def tasks_done(*, since: datetime, before: datetime) -> list[tuple[int, datetime, datetime]]:
     """(owner, due, done) of to-dos finished in [since, before)."""
     return list(Task.objects.filter(done_at__gte=since, done_at__lt=before).values_list("owner_id", "due_at", "done_at"))  # type: ignore[arg-type]
+
+
+
+@dataclass(frozen=True)
+class DealColumns:
+    """Every deal created before the as-of instant, and what had happened to it by then, as columns.
+
+    A deal closed at or after the instant comes back open (`closed` = 0): what it became is not known yet. Categories
+    (pipeline, product line, industry) are small integers indexing the lists beside them.
+    """
+
+    pk: I64
+    owner: I64
+    account: I64
+    pipeline: I64  # pipeline pk
+    product: I64  # index into `products`
+    products: list[str]
+    industry: I64  # index into `industries`
+    industries: list[str]
+    amount: F64
+    created: I64  # epoch seconds
+    closed: I64  # epoch seconds, 0 while open at the instant
+    won: npt.NDArray[np.bool_]  # closed and won
+    # Stage entries before the instant, sorted by (opportunity, time): which stage position was entered when.
+    entry_opportunity: I64
+    entry_position: I64
+    entry_at: I64
+    # Touch events before the instant on deals or their accounts.
+    touch_opportunity: I64  # 0 when only the account is known
+    touch_account: I64
+    touch_kind: I64  # index into `touch_kinds`
+    touch_kinds: list[str]
+    touch_at: I64
+
+    def __len__(self) -> int:
+        return len(self.pk)
+
+
+def _codes(values: Sequence[str], table: dict[str, int]) -> I64:
+    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
+
+
+def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
+    conn = connections[database]
+    vendor = conn.vendor
+    o, a = Opportunity._meta.db_table, Account._meta.db_table
+    sh, st, te = StageHistory._meta.db_table, "opportunities_stage", TouchEvent._meta.db_table
+    at = _param(before, vendor)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id, o.owner_id, o.account_id, o.pipeline_id, o.product_line, COALESCE(a.industry, ''), "  # noqa: S608 - table names only
+            f"CAST(COALESCE(o.amount, 0) AS DOUBLE PRECISION), {_epoch('o.created_at', vendor)}, "
+            f"CASE WHEN o.closed_at < %s THEN {_epoch('o.closed_at', vendor)} ELSE 0 END, "
+            f"CASE WHEN o.closed_at < %s AND o.status = 'won' THEN 1 ELSE 0 END "
+            f"FROM {o} o LEFT JOIN {a} a ON a.id = o.account_id WHERE o.created_at < %s ORDER BY o.id",
+            [at, at, at],
+        )
+        deals = cursor.fetchall()
+        cursor.execute(
+            f"SELECT h.opportunity_id, s.position, {_epoch('h.entered_at', vendor)} FROM {sh} h JOIN {st} s ON s.id = h.stage_id "  # noqa: S608
+            f"WHERE h.entered_at < %s ORDER BY h.opportunity_id, h.entered_at, s.position",
+            [at],
+        )
+        entries = cursor.fetchall()
+        cursor.execute(
+            f"SELECT COALESCE(opportunity_id, 0), COALESCE(account_id, 0), kind, {_epoch('occurred_at', vendor)} FROM {te} "  # noqa: S608
+            f"WHERE occurred_at < %s",
+            [at],
+        )
+        touches = cursor.fetchall()
+    d = list(zip(*deals, strict=True)) or [()] * 10
+    e = list(zip(*entries, strict=True)) or [()] * 3
+    t = list(zip(*touches, strict=True)) or [()] * 4
+    products: dict[str, int] = {}
+    industries: dict[str, int] = {}
+    touch_kinds: dict[str, int] = {k: i for i, (k, _label) in enumerate(TouchEvent.Kind.choices)}
+    return DealColumns(
+        pk=np.asarray(d[0], dtype=np.int64), owner=np.asarray(d[1], dtype=np.int64), account=np.asarray(d[2], dtype=np.int64),
+        pipeline=np.asarray(d[3], dtype=np.int64), product=_codes(d[4], products), products=list(products),
+        industry=_codes(d[5], industries), industries=list(industries), amount=np.asarray(d[6], dtype=np.float64),
+        created=np.asarray(d[7], dtype=np.int64), closed=np.asarray(d[8], dtype=np.int64), won=np.asarray(d[9], dtype=bool),
+        entry_opportunity=np.asarray(e[0], dtype=np.int64), entry_position=np.asarray(e[1], dtype=np.int64),
+        entry_at=np.asarray(e[2], dtype=np.int64),
+        touch_opportunity=np.asarray(t[0], dtype=np.int64), touch_account=np.asarray(t[1], dtype=np.int64),
+        touch_kind=_codes(t[2], touch_kinds), touch_kinds=list(touch_kinds), touch_at=np.asarray(t[3], dtype=np.int64),
+    )  # fmt: skip
+
