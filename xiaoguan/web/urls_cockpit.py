@@ -9,3 +9,11 @@ urlpatterns: list = [
     path("insights/", cockpit.cockpit_home, name="cockpit"),
     path("insights/drill/", cockpit.cockpit_drill, name="cockpit_drill"),
 ]
+
+urlpatterns += [
+    path("insights/funnel/", cockpit.cockpit_funnel, name="cockpit_funnel"),
+    path("insights/dwell/", cockpit.cockpit_dwell, name="cockpit_dwell"),
+    path("insights/heatmap/", cockpit.cockpit_heatmap, name="cockpit_heatmap"),
+    path("insights/heatmap/chances/", cockpit.cockpit_heatmap_chances, name="cockpit_heatmap_chances"),
+    path("insights/radar/", cockpit.cockpit_radar, name="cockpit_radar"),
+]

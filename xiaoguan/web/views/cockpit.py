@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_today
-from xiaoguan.insights import overview  # registers the headline figures' drill-downs
+from xiaoguan.insights import dwell, funnel, heatmap, overview, radar  # importing them registers their drill-downs
 from xiaoguan.insights.drill import Drill, drill_resolve
 from xiaoguan.insights.filters import PERIODS, CockpitFilter, cockpit_filter_parse, product_lines
 from xiaoguan.leads.selectors import lead_list_visible_to
@@ -144,3 +144,218 @@ def drill_rows(*, user: User, drill: Drill) -> QuerySet[Any]:
     else:
         rows = activity_list_visible_to(user=user).select_related("account", "opportunity", "lead")
     return rows.filter(drill.condition).order_by(*(drill.order_by or ("-pk",)))
+
+
+# ---- the dashboards ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def cockpit_funnel(request: AuthedRequest) -> HttpResponse:
+    if not leads_team(request.user):
+        return forbidden(request)
+    context = cockpit_context(request)
+    cockpit: CockpitFilter = context["cockpit"]
+    funnels = []
+    for f in funnel.funnel_compute(cockpit=cockpit):
+        rows: list[dict[str, Any]] = [
+            {
+                "stage": s, "deals": s.deals, "went_on": s.went_on, "conversion": s.conversion, "amount": s.amount, "lost_here": s.lost_here,
+                "reached_url": drill_url(cockpit, "funnel_reached", stage=s.stage.pk),
+                "went_on_url": drill_url(cockpit, "funnel_went_on", stage=s.stage.pk),
+                "lost_url": drill_url(cockpit, "funnel_lost_here", stage=s.stage.pk),
+            }
+            for s in f.stages
+        ]  # fmt: skip
+        chart: dict[str, Any] = {
+            "tooltip": {"trigger": "item", "formatter": _("{b}：{c} 个商机")},
+            "series": [{
+                "type": "funnel", "sort": "none", "left": "8%", "width": "84%", "top": 8, "bottom": 8, "gap": 2, "min": 0,
+                "max": max(f.reached_any, 1), "minSize": "12%",
+                "label": {"show": True, "position": "inside", "formatter": "{b}  {c}", "color": "#fff", "fontSize": 12},
+                "itemStyle": {"borderColor": "#fff", "borderWidth": 1},
+                "data": [{"name": r["stage"].stage.name, "value": r["deals"], "url": r["reached_url"]} for r in rows],
+            }],
+            "color": ["#1f6feb", "#3b82f6", "#60a5fa", "#7aa7f5", "#0f7b55", "#5fb58f", "#98a2b3"],
+        }  # fmt: skip
+        funnels.append({
+            "funnel": f, "rows": rows, "chart": chart, "chart_id": f"funnel-{f.pipeline.pk}",
+            "won_url": drill_url(cockpit, "won", pipeline=f.pipeline.external_id),
+            "lost_url": drill_url(cockpit, "lost", pipeline=f.pipeline.external_id),
+        })  # fmt: skip
+    context["funnels"] = funnels
+    return render(request, "web/insights/funnel.html", context)
+
+
+@login_required
+def cockpit_dwell(request: AuthedRequest) -> HttpResponse:
+    if not leads_team(request.user):
+        return forbidden(request)
+    context = cockpit_context(request)
+    cockpit: CockpitFilter = context["cockpit"]
+    sections = []
+    for d in dwell.dwell_compute(cockpit=cockpit):
+        rows: list[dict[str, Any]] = [
+            {"dwell": s, "completed_url": drill_url(cockpit, "dwell_completed", stage=s.stage.pk), "open_url": drill_url(cockpit, "dwell_open", stage=s.stage.pk)}
+            for s in d.stages
+        ]
+
+        def bar(value: float | None, row: dict[str, Any], *, strong: bool, url_key: str) -> dict[str, Any]:
+            item: dict[str, Any] = {"value": None if value is None else round(value, 1), "url": row[url_key]}
+            if strong and row["dwell"].is_bottleneck:
+                item["itemStyle"] = {"color": "#c3341a"}
+            return item
+
+        chart: dict[str, Any] = {
+            "grid": {"left": 8, "right": 12, "top": 36, "bottom": 4, "containLabel": True},
+            "legend": {"top": 0, "textStyle": {"color": "#475467"}},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "xAxis": {"type": "category", "data": [r["dwell"].stage.name for r in rows], "axisTick": {"show": False}, "axisLabel": {"color": "#667085", "interval": 0}},
+            "yAxis": {"type": "value", "name": _("天"), "splitLine": {"lineStyle": {"color": "#eef1f5"}}, "axisLabel": {"color": "#98a2b3"}},
+            "series": [
+                {"name": _("已结束·中位数"), "type": "bar", "barMaxWidth": 22, "itemStyle": {"color": "#1f6feb"},
+                 "label": {"show": True, "position": "top", "fontSize": 11, "color": "#475467"},
+                 "data": [bar(r["dwell"].median_days, r, strong=True, url_key="completed_url") for r in rows]},
+                {"name": _("已结束·P75"), "type": "bar", "barMaxWidth": 22, "itemStyle": {"color": "#93b8f5"},
+                 "data": [bar(r["dwell"].p75_days, r, strong=False, url_key="completed_url") for r in rows]},
+                {"name": _("仍在停留·至今中位数"), "type": "bar", "barMaxWidth": 22, "itemStyle": {"color": "#b54708"},
+                 "data": [bar(r["dwell"].open_median_days, r, strong=False, url_key="open_url") for r in rows]},
+            ],
+        }  # fmt: skip
+        sections.append({"dwell": d, "rows": rows, "chart": chart, "chart_id": f"dwell-{d.pipeline.pk}"})
+    context.update({"sections": sections, "min_stays": dwell.MIN_STAYS, "cut": dwell.dwell_cut(cockpit)})
+    return render(request, "web/insights/dwell.html", context)
+
+
+BAND_COLOURS = {"red": "#f3b5a9", "amber": "#f8d49b", "green": "#a7dcc3"}
+
+
+def _heat_chart(*, months: list[str], regions: list[str], cells: list[dict[str, Any]], green: float, amber: float) -> dict[str, Any]:
+    """A region × month heatmap whose cells are coloured by the red/amber/green bands (values in percent)."""
+    return {
+        "grid": {"left": 8, "right": 8, "top": 8, "bottom": 44, "containLabel": True},
+        "tooltip": {"position": "top"},
+        "xAxis": {"type": "category", "data": months, "splitArea": {"show": True}, "axisLabel": {"color": "#667085"}},
+        "yAxis": {"type": "category", "data": regions, "splitArea": {"show": True}, "inverse": True, "axisLabel": {"color": "#475467"}},
+        "visualMap": {
+            "type": "piecewise", "orient": "horizontal", "left": "center", "bottom": 0, "dimension": 2, "itemWidth": 14,
+            "pieces": [
+                {"lt": amber * 100, "color": BAND_COLOURS["red"], "label": _("红 < %(v)s%%") % {"v": round(amber * 100)}},
+                {"gte": amber * 100, "lt": green * 100, "color": BAND_COLOURS["amber"],
+                 "label": _("黄 %(a)s%%–%(g)s%%") % {"a": round(amber * 100), "g": round(green * 100)}},
+                {"gte": green * 100, "color": BAND_COLOURS["green"], "label": _("绿 ≥ %(v)s%%") % {"v": round(green * 100)}},
+            ],
+        },
+        "series": [{
+            "type": "heatmap", "data": cells, "label": {"show": True, "formatter": "{@[2]}%", "color": "#1d2733", "fontSize": 12},
+            "itemStyle": {"borderColor": "#fff", "borderWidth": 2},
+        }],
+    }  # fmt: skip
+
+
+def _heatmap_context(request: AuthedRequest, *, with_chances: bool) -> dict[str, Any]:
+    context = cockpit_context(request)
+    cockpit: CockpitFilter = context["cockpit"]
+    result = heatmap.heatmap_compute(cockpit=cockpit, viewer=request.user, with_chances=with_chances)
+    month_labels = [m.strftime("%Y-%m") for m in result.months]
+    region_labels = [row.region.name if row.region else _("未归属大区") for row in result.rows]
+    rows = []
+    attainment_cells, probability_cells = [], []
+    for y, row in enumerate(result.rows):
+        links = []
+        for x, cell in enumerate(row.cells):
+            overrides = {"month": month_labels[x]}
+            if row.region is not None:
+                overrides["region"] = row.region.external_id
+            url = drill_url(cockpit, "won_month", **overrides)
+            links.append(url)
+            if cell.attainment is not None:
+                attainment_cells.append({"value": [x, y, round(100 * cell.attainment)], "url": url})
+            if cell.probability is not None:
+                probability_cells.append({"value": [x, y, round(100 * cell.probability)], "url": url})
+        rows.append({"row": row, "label": region_labels[y], "cells": list(zip(row.cells, links, strict=True))})
+    chart = _heat_chart(months=month_labels, regions=region_labels, cells=probability_cells if with_chances else attainment_cells,
+                        green=heatmap.PROBABILITY_GREEN if with_chances else heatmap.ATTAINMENT_GREEN,
+                        amber=heatmap.PROBABILITY_AMBER if with_chances else heatmap.ATTAINMENT_AMBER)
+    context.update({
+        "heat": result, "rows": rows, "months": month_labels,
+        "chart": chart if (probability_cells if with_chances else attainment_cells) else None,
+        "chart_height": max(180, 60 + 44 * len(rows)),
+        "chance_months": [m.strftime("%Y-%m") for m in result.chance_months],
+        "bands": {"att_green": heatmap.ATTAINMENT_GREEN, "att_amber": heatmap.ATTAINMENT_AMBER,
+                  "p_green": heatmap.PROBABILITY_GREEN, "p_amber": heatmap.PROBABILITY_AMBER},
+    })  # fmt: skip
+    return context
+
+
+@login_required
+def cockpit_heatmap(request: AuthedRequest) -> HttpResponse:
+    """Attainment at once; the completion probabilities come in a second request (cockpit_heatmap_chances)."""
+    if not leads_team(request.user):
+        return forbidden(request)
+    return render(request, "web/insights/heatmap.html", _heatmap_context(request, with_chances=False))
+
+
+@login_required
+def cockpit_heatmap_chances(request: AuthedRequest) -> HttpResponse:
+    """The completion-probability part of the heatmap page: one forecast per month (cached), so loaded after the page."""
+    if not leads_team(request.user):
+        return forbidden(request)
+    return render(request, "web/insights/heatmap_chances.html", _heatmap_context(request, with_chances=True))
+
+
+@login_required
+def cockpit_radar(request: AuthedRequest) -> HttpResponse:
+    if not leads_team(request.user):
+        return forbidden(request)
+    context = cockpit_context(request)
+    cockpit: CockpitFilter = context["cockpit"]
+    window = radar.radar_window(cockpit)
+    visible = user_list_visible_to(user=request.user).filter(role=Role.REP)
+    rep = cockpit.rep
+    if rep is not None:
+        team_reps = list(visible.filter(team_id=rep.team_id, is_active=True).order_by("name")) if rep.team_id else []
+        people = {p.pk: p for p in [*team_reps, rep]}
+    else:
+        people = {p.pk: p for p in visible.filter(pk__in=cockpit.owner_ids, is_active=True).order_by("team__path", "name")}
+    scores = radar.radar_compute(cockpit=cockpit, rep_ids=list(people), today=window.end)
+    peers = {pk: axes for pk, axes in scores.items() if rep is None or (people[pk].team_id == rep.team_id and people[pk].is_active)}
+    median = radar.radar_median(peers)
+    window_query = {"period": "custom", "start": window.start.isoformat(), "end": window.end.isoformat()}
+    labels = [str(label) for _key, label in radar.AXES]
+    context.update({"window": window, "median": median, "axes": radar.AXES, "rep": rep})
+    if rep is not None:
+        mine = scores[rep.pk]
+        links = {
+            "prospecting": drill_url(cockpit, "radar_leads", **window_query),
+            "diagnosis": drill_url(cockpit, "radar_stage", axis="diagnosis", **window_query),
+            "demo": drill_url(cockpit, "radar_stage", axis="demo", **window_query),
+            "negotiation": drill_url(cockpit, "radar_stage", axis="negotiation", **window_query),
+            "closing": drill_url(cockpit, "won", **window_query),
+            "follow_up": drill_url(cockpit, "radar_assigned", **window_query),
+        }
+        context["axis_rows"] = [
+            {"key": key, "label": label, "axis": mine[key], "median": median[key], "url": links[key]} for key, label in radar.AXES
+        ]
+        context["lost_url"] = drill_url(cockpit, "lost", **window_query)
+        context["open_url"] = drill_url(cockpit, "radar_open", **window_query)
+        context["chart"] = {
+            "legend": {"bottom": 0, "textStyle": {"color": "#475467"}},
+            "tooltip": {"trigger": "item"},
+            "radar": {"indicator": [{"name": label, "max": 100} for label in labels], "radius": "62%", "center": ["50%", "48%"],
+                      "axisName": {"color": "#475467", "fontSize": 12}, "splitLine": {"lineStyle": {"color": "#e3e7ed"}},
+                      "splitArea": {"areaStyle": {"color": ["#fff", "#f8fafc"]}}},
+            "series": [{"type": "radar", "symbolSize": 5, "data": [
+                {"name": rep.name, "value": [round(mine[k].score or 0, 1) for k, _l in radar.AXES],
+                 "itemStyle": {"color": "#1f6feb"}, "areaStyle": {"color": "rgba(31,111,235,.18)"}},
+                {"name": _("小组中位数"), "value": [round(median[k] or 0, 1) for k, _l in radar.AXES],
+                 "itemStyle": {"color": "#b54708"}, "lineStyle": {"type": "dashed"}},
+            ]}],
+        }  # fmt: skip
+    else:
+        context["rep_rows"] = [
+            {"person": people[pk], "scores": [axes[key].score for key, _l in radar.AXES],
+             "url": reverse("web:cockpit_radar") + "?" + urlencode(cockpit.query(rep=people[pk].external_id))}
+            for pk, axes in scores.items()
+        ]  # fmt: skip
+        context["median_row"] = [median[key] for key, _l in radar.AXES]
+    return render(request, "web/insights/radar.html", context)

@@ -45,7 +45,8 @@
     root.querySelectorAll("form.cockpit-filter").forEach(function (form) {
       var period = form.querySelector("select[name=period]");
       var dates = form.querySelectorAll(".custom-dates");
-      if (!period) return;
+      if (!period || form.dataset.bound) return;
+      form.dataset.bound = "1";
       function sync() { dates.forEach(function (d) { d.hidden = period.value !== "custom"; }); }
       period.addEventListener("change", sync);
       sync();
@@ -53,5 +54,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); customDates(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { drawAll(e.target); customDates(e.target); });
+  // An outerHTML swap replaces its target: look again over the whole page (drawn charts are skipped).
+  document.addEventListener("htmx:afterSettle", function () { drawAll(document); customDates(document); });
 })();
