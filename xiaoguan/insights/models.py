@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoguan.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
+
 class ForecastSnapshot(models.Model):
     """The model's forecast of won contract value for the rest of a quarter, as of a Monday 00:00, for one scope.
 
@@ -58,6 +59,14 @@ class ForecastSnapshot(models.Model):
     def landing(self) -> float:
         """The quarter as the model saw it that Monday: already won plus the expected rest."""
         return float(self.won_before + self.total)
+
+    @property
+    def landing_low(self) -> float:
+        return float(self.won_before + self.low)
+
+    @property
+    def landing_high(self) -> float:
+        return float(self.won_before + self.high)
 
 
 class ForecastCall(models.Model):

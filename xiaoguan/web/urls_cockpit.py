@@ -17,3 +17,15 @@ urlpatterns += [
     path("insights/heatmap/chances/", cockpit.cockpit_heatmap_chances, name="cockpit_heatmap_chances"),
     path("insights/radar/", cockpit.cockpit_radar, name="cockpit_radar"),
 ]
+
+# The forecast with its accuracy tracking and the managers' calls, and the weekly brief (issue 6, part 4).
+from xiaoguan.web.views import brief, forecast  # noqa: E402
+
+urlpatterns += [
+    path("insights/forecast/", forecast.forecast_page, name="cockpit_forecast"),
+    path("insights/forecast/current/", forecast.forecast_current, name="cockpit_forecast_current"),
+    path("insights/forecast/call/", forecast.forecast_call, name="cockpit_forecast_call"),
+    path("insights/forecast/backfill/", forecast.forecast_backfill, name="cockpit_forecast_backfill"),
+    path("insights/brief/", brief.brief_page, name="cockpit_brief"),
+    path("insights/brief/decisions/", brief.brief_decision, name="cockpit_brief_decision"),
+]

@@ -1,0 +1,18 @@
+"""The insights' periodic job: the weekly forecast snapshot, taken on Monday morning as of Monday 00:00."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xiaoguan.automation.registry import periodic_job
+from xiaoguan.core.clock import org_tz
+from xiaoguan.insights.snapshots import snapshot_take, week_monday
+
+
+@periodic_job("forecast_weekly_snapshot", schedule="weekly mon 06:00")
+def forecast_snapshot_job(now: datetime) -> str:
+    """This week's snapshots (every scope that has none yet). A sweep that was down on Monday catches up later in the
+    week with the same Monday as-of, so the weeks stay comparable; a second run writes nothing."""
+    week = week_monday(now.astimezone(org_tz()).date())
+    written = snapshot_take(week=week, now=now)
+    return f"{written} forecast snapshots for {week.isoformat()}"
