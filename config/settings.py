@@ -210,6 +210,10 @@ XIAOGUAN_SWEEP_SECONDS = float(os.environ.get("XIAOGUAN_SWEEP_SECONDS", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("XIAOGUAN_FROM_EMAIL", "xiaoguan@localhost")
 XIAOGUAN_BASE_URL = os.environ.get("XIAOGUAN_BASE_URL", "http://127.0.0.1:8000")
 
+# The target-fit report's PDF needs a CJK font: empty = search the machine (fontconfig, the usual font folders); a file
+# (`path#face` for a face of a .ttc); `none` = no PDF (the page says so).
+XIAOGUAN_PDF_FONT = os.environ.get("XIAOGUAN_PDF_FONT", "")
+
 # The UI upload limit for bulk imports; larger folders go through `xiaoguan import`.
 XIAOGUAN_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

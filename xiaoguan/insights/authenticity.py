@@ -401,6 +401,22 @@ def authenticity_report(*, as_of: datetime, database: str = "default", threshold
     return report
 
 
+def authenticity_flagged_since(*, as_of: datetime, since: datetime, threshold: float = THRESHOLD) -> dict[int, float]:
+    """Activity pk -> score of the records typed in [since, as_of) that are flagged, scored on that window alone.
+
+    For analyses of a recent window (target calibration's effective reach): reading only the window costs a fraction of
+    the whole history. The traces (touches, stage moves) start TOUCH/STAGE_WINDOW earlier so a record at the window's
+    start still sees the customer's reactions before it; the rep's own pattern is measured on the window.
+    """
+    cols = activity_columns(before=as_of, since=since)
+    traces = trace_columns(before=as_of, since=since - timedelta(seconds=max(TOUCH_WINDOW_S, STAGE_WINDOW_S)))
+    offset = as_of.astimezone(org_tz()).utcoffset()
+    ev = evidence_compute(cols, traces, account_cities(), utc_offset_s=int(offset.total_seconds()) if offset else 8 * HOUR)
+    score = ev.score
+    hit = np.flatnonzero(score >= threshold)
+    return dict(zip(cols.pk[hit].tolist(), score[hit].tolist(), strict=True))
+
+
 # Pages ask often and the answer moves slowly: one computation per 10-minute slot, dropped when records change here.
 _reports = ProcessCache("insights.authenticity", seconds=600, models=(Activity, TouchEvent, StageHistory))
 SLOT = timedelta(minutes=10)

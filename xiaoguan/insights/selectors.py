@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connections
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from xiaoguan.activities.models import Activity, Task
 from xiaoguan.core.bulk import chunked
@@ -81,8 +82,8 @@ def _param(value: datetime, vendor: str) -> Any:
 NO_POSITION = -1000.0  # NULL positions come back as this (a number keeps the whole row numeric), NaN afterwards
 
 
-def activity_columns(*, before: datetime, database: str = "default") -> ActivityColumns:
-    """Every activity recorded before `before`, as columns.
+def activity_columns(*, before: datetime, since: datetime | None = None, database: str = "default") -> ActivityColumns:
+    """Every activity recorded before `before` (and, with `since`, recorded at or after it), as columns.
 
     Each fetched chunk becomes one numpy array in C (every number fits a float64 exactly: ids, epoch seconds, positions);
     only the content texts go through Python, dictionary-coded so equal texts share a small integer.
@@ -96,13 +97,13 @@ def activity_columns(*, before: datetime, database: str = "default") -> Activity
         f"SELECT id, owner_id, COALESCE(account_id, 0), COALESCE(opportunity_id, 0), {kind_case}, "  # noqa: S608 - names and choices only
         f"{_epoch('occurred_at', vendor)}, {_epoch('recorded_at', vendor)}, COALESCE(duration_seconds, 0), "
         f"COALESCE(CAST(lat AS DOUBLE PRECISION), {NO_POSITION}), COALESCE(CAST(lng AS DOUBLE PRECISION), {NO_POSITION}), content "
-        f"FROM {t} WHERE recorded_at < %s"
+        f"FROM {t} WHERE recorded_at < %s" + (" AND recorded_at >= %s" if since is not None else "")
     )
     numbers: list[npt.NDArray[np.float64]] = []
     content_codes: list[npt.NDArray[np.int64]] = []
     content_table: dict[str, int] = {}
     with conn.cursor() as cursor:
-        cursor.execute(sql, [_param(before, vendor)])
+        cursor.execute(sql, [_param(before, vendor)] + ([_param(since, vendor)] if since is not None else []))
         while True:
             rows: Sequence[tuple[Any, ...]] = cursor.fetchmany(CHUNK)
             if not rows:
@@ -126,19 +127,21 @@ def activity_columns(*, before: datetime, database: str = "default") -> Activity
     )  # fmt: skip
 
 
-def trace_columns(*, before: datetime, database: str = "default") -> TraceColumns:
-    """Touch events and stage entries that happened before `before`."""
+def trace_columns(*, before: datetime, since: datetime | None = None, database: str = "default") -> TraceColumns:
+    """Touch events and stage entries that happened before `before` (and, with `since`, at or after it)."""
     conn = connections[database]
     vendor = conn.vendor
     te, sh = TouchEvent._meta.db_table, StageHistory._meta.db_table
+    params = [_param(before, vendor)] + ([_param(since, vendor)] if since is not None else [])
     with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(account_id, 0), COALESCE(opportunity_id, 0), {_epoch('occurred_at', vendor)} FROM {te} WHERE occurred_at < %s",  # noqa: S608
-            [_param(before, vendor)],
+            f"SELECT COALESCE(account_id, 0), COALESCE(opportunity_id, 0), {_epoch('occurred_at', vendor)} FROM {te} WHERE occurred_at < %s"  # noqa: S608
+            + (" AND occurred_at >= %s" if since is not None else ""),
+            params,
         )
         touches = cursor.fetchall()
         stage_sql = f"SELECT opportunity_id, {_epoch('entered_at', vendor)} FROM {sh} WHERE entered_at < %s"  # noqa: S608
-        cursor.execute(stage_sql, [_param(before, vendor)])
+        cursor.execute(stage_sql + (" AND entered_at >= %s" if since is not None else ""), params)
         stages = cursor.fetchall()
     tcols = list(zip(*touches, strict=True)) or [(), (), ()]
     scols = list(zip(*stages, strict=True)) or [(), ()]
@@ -297,3 +300,60 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
         touch_kind=_codes(t[2], touch_kinds), touch_kinds=list(touch_kinds), touch_at=np.asarray(t[3], dtype=np.int64),
     )  # fmt: skip
 
+
+@dataclass(frozen=True)
+class TouchColumns:
+    """Effective touches (target calibration): the activity, its owner and the customer reached.
+
+    `customer` is the account (the activity's, else its deal's, else the account its lead became or belongs to), or
+    minus the lead's id for a lead that is no account yet.
+    """
+
+    pk: I64
+    owner: I64
+    customer: I64
+
+
+def effective_touch_columns(
+    *, since: datetime, before: datetime, known_before: datetime, owners: Sequence[int], call_min_seconds: int
+) -> TouchColumns:
+    """Visits, check-ins, meetings, demos and real calls (≥ `call_min_seconds`, or no duration but something written)
+    by `owners` that happened in [since, before) and were recorded before `known_before`."""
+    effective = Q(kind__in=[Activity.Kind.VISIT, Activity.Kind.CHECK_IN, Activity.Kind.MEETING, Activity.Kind.DEMO]) | Q(
+        kind=Activity.Kind.CALL
+    ) & (Q(duration_seconds__gte=call_min_seconds) | Q(duration_seconds__isnull=True) & ~Q(content=""))
+    rows = (
+        Activity.objects.filter(effective, occurred_at__gte=since, occurred_at__lt=before, recorded_at__lt=known_before, owner_id__in=list(owners))
+        .annotate(customer=Coalesce("account_id", "opportunity__account_id", "lead__converted_account_id", "lead__account_id", -F("lead_id")))
+        .order_by()
+        .values_list("pk", "owner_id", "customer")
+    )
+    sql, params = rows.query.sql_with_params()
+    blocks: list[npt.NDArray[np.int64]] = []
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            blocks.append(np.array([(a, b, c if c is not None else 0) for a, b, c in chunk], dtype=np.int64))
+    table = np.concatenate(blocks) if blocks else np.zeros((0, 3), dtype=np.int64)
+    return TouchColumns(pk=table[:, 0].copy(), owner=table[:, 1].copy(), customer=table[:, 2].copy())
+
+
+def won_deal_rows(*, since: datetime, before: datetime) -> list[tuple[int, str, float | None, datetime]]:
+    """(owner, product line, amount, closed at) of the deals won in [since, before)."""
+    rows = Opportunity.objects.filter(status=Opportunity.Status.WON, closed_at__gte=since, closed_at__lt=before).values_list(
+        "owner_id", "product_line", "amount", "closed_at"
+    )
+    return [(owner, line, float(amount) if amount is not None else None, closed) for owner, line, amount, closed in rows if closed is not None]
+
+
+def team_external_ids(*, database: str = "default") -> dict[int, str]:
+    from xiaoguan.org.models import Team
+
+    return dict(Team.objects.using(database).values_list("pk", "external_id"))
+
+
+def opportunity_external_ids(*, pks: Sequence[int], database: str = "default") -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in chunked(pks, 5000):
+        out.update(Opportunity.objects.using(database).filter(pk__in=chunk).values_list("pk", "external_id"))
+    return out

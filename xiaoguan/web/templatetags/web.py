@@ -187,6 +187,7 @@ def web_nav(context: template.Context) -> list[dict[str, Any]]:
         items.append(("web:sla_board", pgettext("menu", "时效看板"), "gauge", ("sla_board",), False))
         items.append(("web:insights_authenticity", pgettext("menu", "记录真实性"), "gauge", ("insights_authenticity",), False))
         items.append(("web:insights_verification", pgettext("menu", "三层验证"), "gauge", ("insights_verification",), False))
+        items.append(("web:target_fit", pgettext("menu", "目标适配度"), "chart", ("target_fit",), False))
     items.append(("web:search", pgettext("menu", "搜索"), "search", ("search",), False))
     # Import pages come from interchange: the admin's bulk upload, a rep's own lead sheet. Shown only once they exist.
     if is_admin(user) and _url("web:import_home"):
