@@ -215,7 +215,6 @@ def tasks_done(*, since: datetime, before: datetime) -> list[tuple[int, datetime
     return list(Task.objects.filter(done_at__gte=since, done_at__lt=before).values_list("owner_id", "due_at", "done_at"))  # type: ignore[arg-type]
 
 
-
 @dataclass(frozen=True)
 class DealColumns:
     """Every deal created before the as-of instant, and what had happened to it by then, as columns.

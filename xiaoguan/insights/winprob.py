@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Max
 
+from xiaoguan.core.clock import clock_today, day_start
 from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.evidence.matcher import DictionarySpec, Matcher
 from xiaoguan.evidence.selectors import keyword_matcher
@@ -526,3 +527,13 @@ def _reason_text(group: str, i: int, col: dict[str, F64], model: WinModel, key: 
         label = model.history.behaviour_labels.get(group[3:], group[3:])
         return f"已有「{label}」" if col[group][i] > 0 else f"尚无「{label}」"
     return ""
+
+
+_today = ProcessCache("insights.win_scores_today", seconds=6 * 3600.0, models=())
+
+
+def win_scores_today() -> dict[int, DealScore]:
+    """Scores as of 00:00 today (92-day horizon), computed once a day per process for the board and the deal pages.
+    A deal created today has none yet; the page says so."""
+    as_of = day_start(clock_today())
+    return _today.get(as_of.isoformat(), lambda: win_scores(as_of=as_of))

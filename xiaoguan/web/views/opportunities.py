@@ -24,6 +24,7 @@ from xiaoguan.engagement.selectors import touch_event_list_visible_to
 from xiaoguan.evidence.models import KeywordDictionary
 from xiaoguan.evidence.selectors import activity_evidence_list, competitors_learned, keyword_dictionary_list
 from xiaoguan.evidence.services import can_edit_dictionaries, keyword_dictionary_update, words_parse
+from xiaoguan.insights.winprob import win_scores_today
 from xiaoguan.opportunities.export import stage_gates_yaml
 from xiaoguan.opportunities.gates import (
     KEYWORD_LABELS,
@@ -113,6 +114,10 @@ def _board_context(request: AuthedRequest, params: QueryDict) -> dict[str, Any]:
         }
         for stage in open_stages
     ]
+    scores = win_scores_today()
+    for column in columns:
+        for card in column["cards"]:
+            card.win = scores.get(card.pk)
     if won_stage is not None:
         won = deals.filter(status=Opportunity.Status.WON, closed_at__gte=day_start(clock_today().replace(day=1)))
         won_totals = won.order_by().aggregate(n=Count("*"), total=Sum("amount"))
@@ -188,6 +193,7 @@ def _detail_context(request: AuthedRequest, opportunity: Opportunity, **forms: A
         "history": history_rows(subject=opportunity, viewer=user),
         "move_form": forms.get("move_form") or StageMoveForm(opportunity=opportunity, initial={"stage": opportunity.stage.key}),
         "lost_form": forms.get("lost_form") or LostForm(),
+        "win": win_scores_today().get(opportunity.pk) if opportunity.is_open else None,
     }
 
 
