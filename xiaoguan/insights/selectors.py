@@ -245,6 +245,13 @@ class DealColumns:
     touch_kind: I64  # index into `touch_kinds`
     touch_kinds: list[str]
     touch_at: I64
+    # Activities recorded before the instant on deals.
+    activity_opportunity: I64
+    activity_kind: I64  # index into `activity_kinds`
+    activity_kinds: list[str]
+    activity_recorded: I64
+    activity_content: I64  # index into `activity_texts` (equal texts share one)
+    activity_texts: list[str]
 
     def __len__(self) -> int:
         return len(self.pk)
@@ -282,9 +289,18 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
             [at],
         )
         touches = cursor.fetchall()
+        cursor.execute(
+            f"SELECT opportunity_id, kind, {_epoch('recorded_at', vendor)}, content FROM {Activity._meta.db_table} "  # noqa: S608
+            f"WHERE opportunity_id IS NOT NULL AND recorded_at < %s",
+            [at],
+        )
+        activities = cursor.fetchall()
     d = list(zip(*deals, strict=True)) or [()] * 10
     e = list(zip(*entries, strict=True)) or [()] * 3
     t = list(zip(*touches, strict=True)) or [()] * 4
+    act = list(zip(*activities, strict=True)) or [()] * 4
+    activity_kinds: dict[str, int] = {k: i for i, (k, _label) in enumerate(Activity.Kind.choices)}
+    texts: dict[str, int] = {}
     products: dict[str, int] = {}
     industries: dict[str, int] = {}
     touch_kinds: dict[str, int] = {k: i for i, (k, _label) in enumerate(TouchEvent.Kind.choices)}
@@ -297,6 +313,9 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
         entry_at=np.asarray(e[2], dtype=np.int64),
         touch_opportunity=np.asarray(t[0], dtype=np.int64), touch_account=np.asarray(t[1], dtype=np.int64),
         touch_kind=_codes(t[2], touch_kinds), touch_kinds=list(touch_kinds), touch_at=np.asarray(t[3], dtype=np.int64),
+        activity_opportunity=np.asarray(act[0], dtype=np.int64), activity_kind=_codes(act[1], activity_kinds),
+        activity_kinds=list(activity_kinds), activity_recorded=np.asarray(act[2], dtype=np.int64),
+        activity_content=_codes(act[3], texts), activity_texts=list(texts),
     )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ of inputs, how far it pulls this deal's log-odds from an average deal's, said in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,9 +27,8 @@ from django.db.models import Max
 
 from xiaoguan.core.clock import clock_today, day_start
 from xiaoguan.core.process_cache import ProcessCache
-from xiaoguan.evidence.matcher import DictionarySpec, Matcher
-from xiaoguan.evidence.selectors import keyword_matcher
-from xiaoguan.insights.selectors import ActivityColumns, DealColumns, activity_columns, deal_columns
+from xiaoguan.insights.behaviour import rule_matcher
+from xiaoguan.insights.selectors import DealColumns, deal_columns
 from xiaoguan.opportunities.models import Opportunity, Stage, StageHistory
 
 I64 = npt.NDArray[np.int64]
@@ -40,20 +38,10 @@ DEFAULT_HORIZON_DAYS = 92
 SNAPSHOT_STEP_DAYS = 7
 WARM_UP_DAYS = 45  # snapshots this close to the first deal see a pipeline still filling up
 MIN_TRAINING_ROWS = 150
+MAX_ROWS_PER_SNAPSHOT = 3000
 REP_PRIOR_DEALS = 12.0  # a rep's win rate is shrunk toward everyone's as if they had this many more closed deals
 RECENT_DAYS = 14
 CUSTOMER_TOUCHES = ("opened", "clicked", "downloaded", "meeting_booked")
-
-# Behaviours named in activity texts, beyond the stage evidence dictionaries (evidence app): each is (code, label,
-# words). Found in the data by the same matcher, so traditional forms, full-width letters and spaces do not matter.
-BEHAVIOUR_WORDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("competitor_analysis", "竞品优劣势分析", ("优劣势分析", "竞品分析", "竞争分析", "对比分析")),
-    ("comparison_video", "对比视频/案例", ("对比视频", "演示视频", "案例报告", "应用数据", "成功案例")),
-    ("trial", "样品试用", ("试用申请", "样品试用", "试用")),
-    ("price_pushback", "价格异议", ("价格偏高", "报价低", "太贵", "预算不足")),
-    ("no_budget", "暂无预算", ("暂无预算", "预算取消", "没有预算", "暂缓", "推迟")),
-)
-
 
 @dataclass(frozen=True)
 class DealScore:
@@ -67,7 +55,6 @@ class _History:
     """What the database knew at as_of, arranged for fast "as of t" questions (t ≤ as_of)."""
 
     deals: DealColumns
-    index: dict[int, int]  # deal pk -> row
     # per deal row: sorted event keys (row * 2^40 + epoch seconds) by event family
     entry_keys: I64
     entry_position: I64
@@ -116,9 +103,13 @@ def _last_before(keys: I64, rows: I64, end: int) -> I64:
 
 def _history(as_of: datetime) -> _History:
     deals = deal_columns(before=as_of)
-    acts = activity_columns(before=as_of)
-    index = {int(pk): i for i, pk in enumerate(deals.pk)}
-    row_of = np.vectorize(lambda pk: index.get(int(pk), -1), otypes=[np.int64])
+
+    def row_of(pks: I64) -> I64:
+        """Deal row of each pk (deals come sorted by pk), -1 for a deal not in the columns."""
+        if not len(deals.pk):
+            return np.full(len(pks), -1, dtype=np.int64)
+        at = np.clip(np.searchsorted(deals.pk, pks), 0, len(deals.pk) - 1)
+        return np.where(deals.pk[at] == pks, at, -1)
 
     entry_rows = row_of(deals.entry_opportunity) if len(deals.entry_opportunity) else np.zeros(0, dtype=np.int64)
     order = np.lexsort((deals.entry_at, entry_rows))
@@ -136,7 +127,7 @@ def _history(as_of: datetime) -> _History:
     customer = np.isin(deals.touch_kind, [deals.touch_kinds.index(k) for k in CUSTOMER_TOUCHES]) & (touch_rows >= 0)
     touch_keys["customer"] = _keys(touch_rows[customer], deals.touch_at[customer])
 
-    activity_keys, behaviour_labels = _activity_keys(acts, row_of)
+    activity_keys, behaviour_labels = _activity_keys(deals, row_of(deals.activity_opportunity))
     positions: dict[int, dict[int, str]] = {}
     won_position: dict[int, int] = {}
     for pipeline_id, position, name, is_won in Stage.objects.values_list("pipeline_id", "position", "name", "is_won"):
@@ -144,34 +135,36 @@ def _history(as_of: datetime) -> _History:
         if is_won:
             won_position[pipeline_id] = position
     return _History(
-        deals=deals, index=index, entry_keys=entry_keys, entry_position=entry_pos[keep], touch_keys=touch_keys,
+        deals=deals, entry_keys=entry_keys, entry_position=entry_pos[keep], touch_keys=touch_keys,
         activity_keys=activity_keys, behaviour_labels=behaviour_labels, positions=positions, won_position=won_position,
     )  # fmt: skip
 
 
-def _activity_keys(acts: ActivityColumns, row_of: Callable[[I64], I64]) -> tuple[dict[str, I64], dict[str, str]]:
-    rows = row_of(acts.opportunity) if len(acts.opportunity) else np.zeros(0, dtype=np.int64)
+def _activity_keys(deals: DealColumns, rows: I64) -> tuple[dict[str, I64], dict[str, str]]:
     on_deal = rows >= 0
-    rows, recorded, kind, content = rows[on_deal], acts.recorded[on_deal], acts.kind[on_deal], acts.content[on_deal]
+    rows, recorded = rows[on_deal], deals.activity_recorded[on_deal]
+    kind, content = deals.activity_kind[on_deal], deals.activity_content[on_deal]
     keys: dict[str, I64] = {"any": _keys(rows, recorded)}
-    for index, name in enumerate(acts.kinds):
+    for index, name in enumerate(deals.activity_kinds):
         if name in ("visit", "meeting", "demo", "call", "document_sent"):
             keys[f"kind:{name}"] = _keys(rows[kind == index], recorded[kind == index])
-    # What each distinct text names: the stage evidence dictionaries plus the behaviours above, one scan per text.
-    matcher = keyword_matcher()
-    labels = {code: spec.label for code, spec in matcher.dictionaries.items()}
-    extra = _behaviour_matcher()
-    labels.update({code: label for code, label, _words in BEHAVIOUR_WORDS})
-    text_codes = [matcher.scan(text).codes() | extra.scan(text).codes() for text in acts.contents]
-    for code in labels:
-        has = np.fromiter((code in codes for codes in text_codes), dtype=bool, count=len(text_codes))
-        m = has[content] if len(content) else np.zeros(0, dtype=bool)
-        keys[f"kw:{code}"] = _keys(rows[m], recorded[m])
+    # The behaviours of the cockpit's behaviour table (insights/behaviour.py: the one place their rules live), found
+    # once per distinct (kind, text) pair.
+    matcher = rule_matcher()
+    n_texts = max(len(deals.activity_texts), 1)
+    pairs, pair_of = np.unique(kind * n_texts + content, return_inverse=True)
+    masks = np.array(
+        [matcher.mask(kind=deals.activity_kinds[int(p) // n_texts], content=deals.activity_texts[int(p) % n_texts]) for p in pairs],
+        dtype=np.int64,
+    ).reshape(-1)
+    labels: dict[str, str] = {}
+    for bit, rule in enumerate(matcher.rules):
+        if f"kw:{rule.code}" not in MODEL_NUMBERS:
+            continue
+        labels[rule.code] = str(rule.label)
+        m = ((masks[pair_of] >> bit) & 1).astype(bool) if len(pair_of) else np.zeros(0, dtype=bool)
+        keys[f"kw:{rule.code}"] = _keys(rows[m], recorded[m])
     return keys, labels
-
-
-def _behaviour_matcher() -> Matcher:
-    return Matcher(DictionarySpec(code=c, label=label, stage_key="", words=w) for c, label, w in BEHAVIOUR_WORDS)
 
 
 # ---- features of the deals open at an instant t ---------------------------------------------------------------------
@@ -277,7 +270,7 @@ def _silent_days(last: I64, *, since_created: F64, t: int) -> F64:
 MODEL_NUMBERS = (
     "days_in_stage", "age_days", "stages_entered", "past_stage_days", "customer_silent_days", "touch_all",
     "customer_per_sent", "rep_win_rate", "act_recent",
-    "kw:competitor_analysis", "kw:comparison_video", "kw:trial", "kw:price_comparison",
+    "kw:competitor_analysis", "kw:case_report", "kw:sample_trial", "kw:price_comparison",
 )  # fmt: skip
 # Time hurts differently in each stage: these numbers also enter once per (pipeline, stage).
 PER_STAGE = ("days_in_stage", "past_stage_days", "customer_silent_days", "age_days")
@@ -335,8 +328,8 @@ REASON_OF = {
     "days_in_stage": "time", "age_days": "time", "stages_entered": "time", "past_stage_days": "time",
     "customer_silent_days": "customer", "touch_all": "customer", "customer_per_sent": "customer",
     "rep_win_rate": "rep", "act_recent": "activity",
-    "kw:competitor_analysis": "kw:competitor_analysis", "kw:comparison_video": "kw:comparison_video",
-    "kw:trial": "kw:trial", "kw:price_comparison": "kw:price_comparison",
+    "kw:competitor_analysis": "kw:competitor_analysis", "kw:case_report": "kw:case_report",
+    "kw:sample_trial": "kw:sample_trial", "kw:price_comparison": "kw:price_comparison",
 }  # fmt: skip
 
 
@@ -389,8 +382,11 @@ def _training(h: _History, *, as_of_epoch: int, horizon: int) -> tuple[F64, npt.
     ts: list[I64] = []
     names: list[str] = []
     t = as_of_epoch - horizon
+    rng = np.random.default_rng(0)  # the same sample every time: the same data gives the same model
     while t > first + WARM_UP_DAYS * DAY:
         rows = _open_rows(h, t)
+        if len(rows) > MAX_ROWS_PER_SNAPSHOT:  # a big pipeline: a sample of each week says as much, far cheaper
+            rows = np.sort(rng.choice(rows, MAX_ROWS_PER_SNAPSHOT, replace=False))
         if len(rows):
             snap = _features(h, t, rows)
             names = snap.names
@@ -517,7 +513,7 @@ def _reason_text(group: str, i: int, col: dict[str, F64], model: WinModel, key: 
         if reactions == 0:
             return "客户尚未打开或点击过发送的资料"
         if up:
-            return f"客户对资料有反应：累计 {reactions:.0f} 次打开/点击/下载/预约，最近一次在 {col['customer_silent_days'][i]:.0f} 天前"
+            return f"客户对发送的资料有过反应：累计 {reactions:.0f} 次打开/点击/下载/预约，最近一次在 {col['customer_silent_days'][i]:.0f} 天前"
         return f"客户已 {col['customer_silent_days'][i]:.0f} 天没有打开/点击资料（此前累计 {reactions:.0f} 次）"
     if group == "rep":
         return f"负责人历史赢单率 {col['rep_win_rate'][i]:.0%}"
