@@ -372,6 +372,15 @@ class BehaviourRow:
         return None if without is None or self.deals == 0 else self.rate - without
 
     @property
+    def lift_points(self) -> int | None:
+        lift = self.lift
+        return None if lift is None else round(100 * lift)
+
+    @property
+    def lost(self) -> int:
+        return self.deals - self.won
+
+    @property
     def ratio(self) -> float | None:
         """Win rate with it over the win rate without it (None when the deals without it never won)."""
         without = self.rate_without

@@ -65,6 +65,7 @@ class Threshold:
     at_most: bool  # True: the value must be ≤ target; False: ≥ target
     unit: Literal["minutes", "share", "number"]
     rule: str  # the seeds' line, as the page states it
+    short: str = ""  # a chart axis label
 
     def passes(self, value: float) -> bool:
         return value <= self.target if self.at_most else value >= self.target
@@ -80,11 +81,11 @@ class Threshold:
 
 # The seeds' thresholds, in one place. Kept as code for now; a settings page would store rows of the same shape.
 HEALTH_THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold("first_response", N_("首次响应（中位数）"), 120.0, True, "minutes", N_("线索分配后 2 小时内首次联系")),
-    Threshold("contacted_72h", N_("72 小时联系率"), 0.95, False, "share", N_("≥ 95% 的线索在 72 小时内联系")),
-    Threshold("channels", N_("客户触达渠道"), 3.0, False, "number", N_("每个有进行中商机的客户 ≥ 3 种触达渠道")),
-    Threshold("concrete", N_("具体动作记录占比"), 0.80, False, "share", N_("≥ 80% 的跟进记录写明具体动作")),
-    Threshold("valid_leads", N_("人均周新增有效线索"), 15.0, False, "number", N_("每位销售每周 ≥ 15 条有效新线索")),
+    Threshold("first_response", N_("首次响应（中位数）"), 120.0, True, "minutes", N_("线索分配后 2 小时内首次联系"), N_("首次响应")),
+    Threshold("contacted_72h", N_("72 小时联系率"), 0.95, False, "share", N_("≥ 95% 的线索在 72 小时内联系"), N_("72h 联系")),
+    Threshold("channels", N_("客户触达渠道"), 3.0, False, "number", N_("每个有进行中商机的客户 ≥ 3 种触达渠道"), N_("触达渠道")),
+    Threshold("concrete", N_("具体动作记录占比"), 0.80, False, "share", N_("≥ 80% 的跟进记录写明具体动作"), N_("具体动作")),
+    Threshold("valid_leads", N_("人均周新增有效线索"), 15.0, False, "number", N_("每位销售每周 ≥ 15 条有效新线索"), N_("有效线索/周")),
 )
 
 
@@ -260,7 +261,8 @@ def period_frame_compute(*, start: datetime, end: datetime, now: datetime) -> Pe
     activities = _activity_counts(start, until)
     order = np.argsort(owner, kind="stable")
     owners, first = np.unique(owner[order], return_index=True)
-    bounds = dict(zip(owners.tolist(), zip(first.tolist(), [*first[1:].tolist(), len(order)], strict=True), strict=True))
+    ends = [*first[1:].tolist(), len(order)] if len(first) else []
+    bounds = dict(zip(owners.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
     by_owner: dict[int, OwnerFigures] = {}
     for pk in set(bounds) | set(activities) | set(channels):
         a, b = bounds.get(pk, (0, 0))
@@ -298,7 +300,8 @@ class Figure:
     value: float | None
     base: int  # leads, customers or records it is computed over (reps for valid leads)
     band: Band
-    detail: str = ""
+    detail: str = ""  # the sentence behind the value
+    short: str = ""  # a few characters under the value in a table cell
 
 
 @dataclass
@@ -345,10 +348,11 @@ def figures_for(people: frozenset[int], *, frame: PeriodFrame, reps: frozenset[i
         middle = float(np.median(response))
         within = float((response <= 2 * HOUR).mean())
         detail = _("%(n)s 条线索，2 小时内联系 %(p)s%%") % {"n": len(response), "p": round(within * 100)}
+        short = _("2 小时内 %(p)s%%") % {"p": round(within * 100)}
         if np.isfinite(middle):
-            out["first_response"] = Figure("first_response", middle / 60, len(response), t["first_response"].band(middle / 60), detail)
+            out["first_response"] = Figure("first_response", middle / 60, len(response), t["first_response"].band(middle / 60), detail, short)
         else:
-            out["first_response"] = Figure("first_response", None, len(response), "red", _("过半线索尚未联系；") + detail)
+            out["first_response"] = Figure("first_response", None, len(response), "red", _("过半线索尚未联系；") + detail, short)
     else:
         out["first_response"] = Figure("first_response", None, 0, "none", _("本期没有已分配 2 小时以上的线索"))
 
@@ -357,6 +361,7 @@ def figures_for(people: frozenset[int], *, frame: PeriodFrame, reps: frozenset[i
     out["contacted_72h"] = Figure(
         "contacted_72h", share, matured, t["contacted_72h"].band(share),
         _("%(n)s 条线索（已分配满 72 小时）") % {"n": matured} if matured else _("本期没有已分配满 72 小时的线索"),
+        _("%(n)s 条") % {"n": matured} if matured else "",
     )  # fmt: skip
 
     if f.pipeline is None and not f.product_line:
@@ -369,6 +374,7 @@ def figures_for(people: frozenset[int], *, frame: PeriodFrame, reps: frozenset[i
         out["channels"] = Figure(
             "channels", mean, len(counts), t["channels"].band(mean),
             _("%(n)s 个客户，其中 %(p)s%% 达到 3 种") % {"n": len(counts), "p": round(reached * 100)},
+            _("%(n)s 个客户") % {"n": len(counts)},
         )  # fmt: skip
     else:
         out["channels"] = Figure("channels", None, 0, "none", _("没有进行中商机的客户"))
@@ -379,6 +385,7 @@ def figures_for(people: frozenset[int], *, frame: PeriodFrame, reps: frozenset[i
     out["concrete"] = Figure(
         "concrete", value, total, t["concrete"].band(value),
         _("%(n)s 条记录中 %(c)s 条") % {"n": total, "c": concrete} if total else _("本期没有跟进记录"),
+        _("%(n)s 条") % {"n": total} if total else "",
     )  # fmt: skip
 
     rep_ids = people & reps
@@ -388,6 +395,7 @@ def figures_for(people: frozenset[int], *, frame: PeriodFrame, reps: frozenset[i
         out["valid_leads"] = Figure(
             "valid_leads", per_week, len(rep_ids), t["valid_leads"].band(per_week),
             _("%(v)s 条有效线索 ÷ %(r)s 人 ÷ %(w).1f 周") % {"v": valid, "r": len(rep_ids), "w": frame.weeks},
+            _("%(r)s 人") % {"r": len(rep_ids)},
         )  # fmt: skip
     else:
         out["valid_leads"] = Figure("valid_leads", None, len(rep_ids), "none", _("没有销售或周期尚未开始"))

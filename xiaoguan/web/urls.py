@@ -93,3 +93,8 @@ urlpatterns += urls_evidence.urlpatterns
 from xiaoguan.web import urls_cockpit  # noqa: E402
 
 urlpatterns += urls_cockpit.urlpatterns
+
+# The cockpit's diagnostics (issue 6): behaviour vs conversion, process health, customer health, efficiency.
+from xiaoguan.web import urls_diagnostics  # noqa: E402
+
+urlpatterns += urls_diagnostics.urlpatterns
