@@ -96,8 +96,11 @@ def _fontconfig_candidates() -> list[tuple[str, int | None]]:
         path, index, style = parts
         if style.strip().lower() not in ("regular", "book", "normal", "medium", "r"):
             continue
-        found.append((path, int(index) if index.isdigit() else None))
-    return sorted(found, key=lambda item: (_rank(item[0]), item[0], item[1] or 0))
+        # fontconfig lists every face of a collection (Noto's Japanese one first): let _usable pick the simplified one.
+        face = None if path.lower().endswith((".ttc", ".otc")) else (int(index) if index.isdigit() else None)
+        if (path, face) not in found:
+            found.append((path, face))
+    return sorted(found, key=lambda item: (_rank(item[0]), item[0]))
 
 
 def _folder_candidates() -> list[Path]:

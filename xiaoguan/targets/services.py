@@ -142,7 +142,7 @@ def target_proposal_adjust(*, proposal: TargetProposal, amount: Decimal, reason:
     proposal.save(update_fields=["amount", "reason", "adjusted_by", "adjusted_at"])
     history_record(
         subject=proposal, actor=by, action=HistoryEntry.Action.UPDATED, at=now,
-        changes={"amount": [str(old), str(proposal.amount)]}, note=reason,
+        changes={"amount": [str(old.quantize(CENT)), str(proposal.amount)]}, note=reason,
     )  # fmt: skip
     return proposal
 
@@ -172,20 +172,19 @@ def target_proposals_accept(
     note = _("采纳 %(month)s 目标适配度报告的建议") % {"month": report.month}
     written = []
     for proposal in chosen:
+        amount = proposal.amount.quantize(CENT)
         target = existing.get(proposal.user_id)
         if target is None:
-            target = Target.objects.create(
-                external_id=Target.key_for(period=report.period, scope_kind=Target.ScopeKind.USER, scope_id=proposal.user.external_id, product_line=""),
-                period=report.period, scope_kind=Target.ScopeKind.USER, user=proposal.user, amount=proposal.amount,
-            )  # fmt: skip
-            history_record(subject=target, actor=by, action=HistoryEntry.Action.CREATED, at=now, changes={"amount": [None, str(target.amount)]}, note=note)
-        elif target.amount != proposal.amount:
-            old = target.amount
-            target.amount = proposal.amount
+            key = Target.key_for(period=report.period, scope_kind=Target.ScopeKind.USER, scope_id=proposal.user.external_id, product_line="")
+            target = Target.objects.create(external_id=key, period=report.period, scope_kind=Target.ScopeKind.USER, user=proposal.user, amount=amount)
+            history_record(subject=target, actor=by, action=HistoryEntry.Action.CREATED, at=now, changes={"amount": [None, str(amount)]}, note=note)
+        elif target.amount != amount:
+            old = str(target.amount.quantize(CENT))
+            target.amount = amount
             target.save(update_fields=["amount"])
-            history_record(subject=target, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes={"amount": [str(old), str(target.amount)]}, note=note)
+            history_record(subject=target, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes={"amount": [old, str(amount)]}, note=note)
         proposal.accepted_by, proposal.accepted_at = by, now
         proposal.save(update_fields=["accepted_by", "accepted_at"])
-        history_record(subject=proposal, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes={"accepted": [None, str(proposal.amount)]}, note=note)
+        history_record(subject=proposal, actor=by, action=HistoryEntry.Action.UPDATED, at=now, changes={"accepted": [None, str(amount)]}, note=note)
         written.append(target)
     return written
