@@ -79,7 +79,8 @@ def test_each_weekly_snapshot_has_its_exact_final_error_once_the_quarter_is_over
     # the rest of the quarter alone: |900 − 1000| / 1000, |700 − 800| / 800, |600 − 500| / 500
     assert [w.window_error for w in by_week.values()] == pytest.approx([0.1, 0.125, 0.2])
     assert series.mean_error == pytest.approx(0.1)
-    assert series.mean_window_error == pytest.approx((0.1 + 0.125 + 0.2) / 3)
+    # over the three windows together: (100 + 100 + 100) / (1000 + 800 + 500)
+    assert series.mean_window_error == pytest.approx(300 / 2300)
     assert (by_week[date(2025, 2, 3)].landing_low, by_week[date(2025, 2, 3)].landing_high) == (700.0, 1100.0)
 
 
@@ -118,7 +119,7 @@ def test_the_page_shows_a_managers_region_with_its_errors_and_nothing_of_others(
     _snapshot(org["north"], date(2025, 1, 6), won_before="0", total="123456", low="1", high="2")
     clock.set("2025-04-10 09:00")
     page = login(org["manager"]).get("/insights/forecast/?quarter=2025-01-01").content.decode()
-    assert "华东大区" in page and "10.0%" in page and "14.2%" in page  # the mean errors
+    assert "华东大区" in page and "10.0%" in page and "13.0%" in page  # the mean errors
     assert "华北大区" not in page and "12.3万" not in page
     director = login(org["director"]).get("/insights/forecast/?quarter=2025-01-01").content.decode()
     assert "华东大区" in director and "华北大区" in director and "全公司" in director
@@ -138,3 +139,10 @@ def test_weeks_are_the_mondays_of_the_quarter(org, quarter, clock):
     series = accuracy_series(team=quarter, owner_ids=_east_owners(org), quarter_start=Q1, now=clock.at("2025-04-10 09:00"))
     assert series.weeks[0].week == date(2025, 1, 6) and series.weeks[-1].week == date(2025, 3, 31)
     assert all(b.week - a.week == timedelta(days=7) for a, b in zip(series.weeks, series.weeks[1:], strict=False))
+
+
+def test_the_forecast_page_reads_in_english(org, quarter, clock, login):
+    clock.set("2025-04-10 09:00")
+    page = login(org["manager"]).get("/insights/forecast/?quarter=2025-01-01", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Forecast and accuracy" in page and "Forecast accuracy" in page and "Error on the rest" in page
+    assert "预测与准确度" not in page and "逐周明细" not in page

@@ -109,6 +109,15 @@ def test_lead_pool_quality_counts_the_weeks_leads_of_the_managers_people_only(or
     assert (everyone.new, everyone.missed) == (7, 5)
 
 
+def test_a_lead_without_its_own_deadline_is_held_to_two_hours(org, clock):
+    a = org["a"]
+    _lead(a, clock, created="2025-03-04 10:00", source=Lead.Source.IMPORT, due=None, contact="2025-03-04 11:50")  # in time
+    _lead(a, clock, created="2025-03-04 10:00", source=Lead.Source.IMPORT, due=None, contact="2025-03-04 12:10")  # late
+    _lead(a, clock, created="2025-03-09 23:00", source=Lead.Source.IMPORT, due=None, contact=None)  # 2 h not over at 00:30
+    leads = _brief(org["manager"], clock.set("2025-03-10 00:30")).leads
+    assert (leads.due, leads.missed) == (2, 1)
+
+
 def test_top_stuck_stage_with_counts_and_amounts_against_the_usual_stay(org, clock):
     now = clock.set(NOW)
     _stay_history(org["b"], clock, now)
@@ -244,3 +253,13 @@ def test_monday_job_tells_each_manager_and_director_once_with_a_link(org, clock,
     east = notices.get(recipient=org["manager"])
     assert east.link == "/insights/brief/?week=2025-03-10"
     assert "华东大区本季度预测落地 550,000 元，较上周 -50,000 元" in east.body
+
+
+def test_the_brief_reads_in_english(org, clock, login):
+    now = clock.set(NOW)
+    _lead_pool(org, clock)
+    _stay_history(org["b"], clock, now)
+    page = login(org["manager"]).get("/insights/brief/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Weekly brief" in page and "Top 3 stuck stages" in page and "Reps who need help" in page and "Make it a to-do" in page
+    assert "3 leads contacted after the deadline" in page
+    assert "周例会简报" not in page and "卡点阶段" not in page

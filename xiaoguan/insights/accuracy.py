@@ -34,6 +34,8 @@ class AccuracyWeek:
     error: float | None  # finished quarters: |landing − actual| / actual
     window_error: float | None  # finished quarters: |forecast − won from this Monday on| / that
     commit_error: float | None
+    window_forecast: float | None = None  # the snapshot's forecast of the rest of the quarter
+    window_actual: float | None = None  # finished quarters: what was won from this Monday to the quarter's end
 
     @property
     def landing(self) -> float | None:
@@ -68,8 +70,11 @@ class AccuracySeries:
 
     @property
     def mean_window_error(self) -> float | None:
-        errors = [w.window_error for w in self.weeks if w.window_error is not None]
-        return sum(errors) / len(errors) if errors else None
+        """Σ |forecast − actual| ÷ Σ actual over the weekly windows: a plain mean would let the last days of the
+        quarter (a tiny actual, so a huge relative error) outweigh the weeks that carry the quarter."""
+        pairs = [(w.window_forecast, w.window_actual) for w in self.weeks if w.window_forecast is not None and w.window_actual]
+        actual = sum(a for _f, a in pairs if a is not None)
+        return sum(abs(f - a) for f, a in pairs if f is not None and a is not None) / actual if actual > 0 else None
 
 
 def _relative_error(forecast: float, actual: float) -> float | None:
@@ -108,16 +113,18 @@ def accuracy_series(*, team: Team | None, owner_ids: frozenset[int] | None, quar
         snapshot = by_week.get(week)
         commit = calls[week].commit
         best = calls[week].best_case
-        error = window_error = commit_error = None
+        error = window_error = commit_error = window_actual = None
         if finished and snapshot is not None:
+            window_actual = actual - won_before(at)
             error = _relative_error(snapshot.landing, actual)
-            window_error = _relative_error(float(snapshot.total), actual - won_before(at))
+            window_error = _relative_error(float(snapshot.total), window_actual)
         if finished and commit is not None:
             commit_error = _relative_error(float(commit.amount), actual)
         out.append(AccuracyWeek(
             week=week, snapshot=snapshot, won_to_date=won_before(at) if at <= now else None,
             commit=float(commit.amount) if commit else None, best_case=float(best.amount) if best else None,
             error=error, window_error=window_error, commit_error=commit_error,
+            window_forecast=float(snapshot.total) if snapshot is not None else None, window_actual=window_actual,
         ))
     return AccuracySeries(team=team, quarter_start=first, quarter_end=last, finished=finished, actual=actual, weeks=out)
 

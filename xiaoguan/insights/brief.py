@@ -41,6 +41,7 @@ DAY_S = 86_400.0
 NORM_DAYS = 365  # finished stays this far back set what is usual for a stage
 NORM_MIN_STAYS = 5  # fewer finished stays than this: no norm, the stage is not judged
 STUCK_TOP = 3
+FIRST_CONTACT_FALLBACK = timedelta(hours=2)  # seeds: first response within 2 hours
 # A rep "needs help" past any of these lines (seeds: honest records, first response within the SLA, no 躺单).
 FLAG_RATE_HELP = 0.10
 FLAG_MIN_HELP = 2
@@ -133,6 +134,19 @@ def brief_window(week: date) -> tuple[datetime, datetime]:
     return day_start(week - timedelta(days=7)), day_start(week)
 
 
+def first_contact_late(*, assigned_at: datetime | None, contact: datetime | None, deadline: datetime | None, now: datetime) -> bool | None:
+    """Whether a lead's first contact came after its deadline (True), in time (False), or it is too early to say
+    (None). A lead with no deadline of its own (imported history, a capture before the lead clock) is held to the
+    seeds' line, 2 hours after assignment."""
+    if deadline is None:
+        if assigned_at is None:
+            return None
+        deadline = assigned_at + FIRST_CONTACT_FALLBACK
+    if contact is None:
+        return True if deadline < now else None
+    return contact > deadline
+
+
 def lead_pool_quality(*, user: User, owner_ids: frozenset[int], whole: bool, since: datetime, until: datetime, now: datetime) -> LeadPoolQuality:
     """New leads of [since, until) of the viewer's people (and, for a viewer who sees everything and narrowed nothing,
     the ones nobody owns yet), their valid share and sources, and first responses against each lead's own deadline."""
@@ -144,11 +158,12 @@ def lead_pool_quality(*, user: User, owner_ids: frozenset[int], whole: bool, sin
     sources = Counter(new.values_list("source", flat=True))
     assigned = mine.filter(assigned_at__gte=since, assigned_at__lt=until)
     due = missed = 0
-    for contact, deadline in assigned.values_list("first_contact_at", "first_contact_due_at"):
-        if deadline is None or (contact is None and deadline >= now):
-            continue  # no deadline, or one still running
+    for assigned_at, contact, deadline in assigned.values_list("assigned_at", "first_contact_at", "first_contact_due_at"):
+        late = first_contact_late(assigned_at=assigned_at, contact=contact, deadline=deadline, now=now)
+        if late is None:
+            continue  # its deadline is still running
         due += 1
-        missed += contact is None or contact > deadline
+        missed += late
     return LeadPoolQuality(
         new=sum(statuses.values()),
         new_before=mine.filter(created_at__gte=since - (until - since), created_at__lt=since).count(),
@@ -228,12 +243,11 @@ def reps_needing_help(*, reps: list[User], since: datetime, until: datetime, now
     for pk, owner in Activity.objects.filter(owner_id__in=list(by_rep), recorded_at__gte=since, recorded_at__lt=until).values_list("pk", "owner_id"):
         by_rep[owner].records += 1
         by_rep[owner].flagged += pk in flagged
-    for owner, contact, deadline in Lead.objects.filter(owner_id__in=list(by_rep), assigned_at__gte=since, assigned_at__lt=until).values_list(
-        "owner_id", "first_contact_at", "first_contact_due_at"
+    for owner, assigned_at, contact, deadline in Lead.objects.filter(owner_id__in=list(by_rep), assigned_at__gte=since, assigned_at__lt=until).values_list(
+        "owner_id", "assigned_at", "first_contact_at", "first_contact_due_at"
     ):
         by_rep[owner].assigned += 1
-        if deadline is not None and ((contact is None and deadline < now) or (contact is not None and contact > deadline)):
-            by_rep[owner].missed += 1
+        by_rep[owner].missed += bool(first_contact_late(assigned_at=assigned_at, contact=contact, deadline=deadline, now=now))
     stale: dict[int, set[int]] = defaultdict(set)
     for finding in stale_findings(now=now):
         stale[finding.opportunity.owner_id].add(finding.opportunity.pk)

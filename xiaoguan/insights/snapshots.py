@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.core.bulk import chunked
 from xiaoguan.core.clock import day_start, org_tz
-from xiaoguan.core.money import money_round
+from xiaoguan.core.money import format_cny, money_round
 from xiaoguan.insights.filters import period_bounds
 from xiaoguan.insights.models import ForecastSnapshot
 from xiaoguan.opportunities.models import Opportunity
@@ -143,16 +143,16 @@ def scope_explain(
     scope gets sentences about its own people only, since the model's speak of the whole company."""
     day = as_of.astimezone(org_tz()).strftime("%m-%d")
     lines = [
-        _("截至 %(day)s 本季度已成交 %(won)s 元；模型预计季度末前再成交 %(total)s 元（80%% 区间 %(low)s–%(high)s 元）。") % {
-            "day": day, "won": f"{float(won_before):,.0f}", "total": f"{figures.total:,.0f}",
-            "low": f"{figures.low:,.0f}", "high": f"{figures.high:,.0f}",
+        _("截至 %(day)s 本季度已成交 %(won)s；模型预计季度末前再成交 %(total)s（80%% 区间 %(low)s – %(high)s）。") % {
+            "day": day, "won": format_cny(won_before), "total": format_cny(figures.total),
+            "low": format_cny(figures.low), "high": format_cny(figures.high),
         }
     ]
     if owner_ids is None:
         return lines + list(forecast.explain)
     top = sorted(((v, pk) for pk, v in forecast.by_rep.items() if pk in owner_ids and v > 0), reverse=True)[:3]
     if top:
-        people = "、".join(_("%(name)s %(value)s 元") % {"name": names.get(pk, "?"), "value": f"{v:,.0f}"} for v, pk in top)
+        people = "、".join(f"{names.get(pk, '?')} {format_cny(v)}" for v, pk in top)
         lines.append(_("预计贡献最多：%(people)s。") % {"people": people})
     return lines
 

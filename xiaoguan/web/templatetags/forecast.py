@@ -26,3 +26,9 @@ def signed_money_short(value: float | Decimal | None) -> str:
 def percent1(value: float | None) -> str:
     """A share with one decimal (forecast errors: 7.4%), — when there is none."""
     return "—" if value is None else f"{value:.1%}"
+
+
+@register.filter
+def get(mapping: dict[str, str], key: str) -> str:
+    """`mapping|get:key` (a dict lookup by a variable key)."""
+    return mapping.get(key, "")

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from xiaoguan.core.clock import clock_now, clock_today, day_start
 from xiaoguan.core.errors import DomainError
 from xiaoguan.core.process_cache import ProcessCache
-from xiaoguan.insights.accuracy import AccuracySeries, accuracy_series, snapshot_quarters
+from xiaoguan.insights.accuracy import AccuracySeries, AccuracyWeek, accuracy_series, snapshot_quarters
 from xiaoguan.insights.calls import call_list, call_scope_allowed, forecast_call_record
 from xiaoguan.insights.filters import CockpitFilter, cockpit_filter_parse
 from xiaoguan.insights.models import ForecastCall
@@ -52,6 +52,7 @@ SCOPE_PARAMS = ("region", "team", "rep")
 COMPANY = "company"
 TEN_THOUSAND = 10_000.0
 MAX_REPS_SHOWN = 200
+REPS_FIRST = 10  # the rest of the reps fold away under the first ten
 
 # The forecast as of today 00:00 reads only what was recorded before today: it holds for the whole day.
 _current = ProcessCache("insights.forecast_current", seconds=3600.0)
@@ -84,6 +85,7 @@ class ScopeBlock:
     chart_id: str
     calls: list[ForecastCall]
     form: CallForm | None
+    latest: AccuracyWeek | None  # the quarter's latest snapshot week
 
 
 @dataclass(frozen=True)
@@ -141,14 +143,14 @@ def accuracy_chart(series: AccuracySeries) -> dict[str, Any]:
     }
     if series.finished:
         landing_series["markLine"] = {
-            "symbol": "none", "label": {"formatter": _("实际 {c} 万")}, "lineStyle": {"color": "#16a34a", "type": "solid"},
+            "symbol": "none", "label": {"formatter": _("实际 {c} 万"), "position": "insideEndTop"}, "lineStyle": {"color": "#16a34a", "type": "solid"},
             "data": [{"yAxis": _wan(series.actual)}],
         }
     # The band: P90 filled down to the axis, then P10 filled with the card's white on top of it (no stacking, so the
     # tooltip shows both percentiles as they are).
     return {
         "tooltip": {"trigger": "axis"},
-        "legend": {"bottom": 0, "data": [_("模型预测落地"), _("P90"), _("P10"), _("承诺数"), _("乐观数"), _("已成交")]},
+        "legend": {"type": "scroll", "bottom": 0, "data": [_("模型预测落地"), _("P90"), _("P10"), _("承诺数"), _("乐观数"), _("已成交")]},
         "grid": {"left": 56, "right": 18, "top": 28, "bottom": 58},
         "xAxis": {"type": "category", "data": [w.week.strftime("%m-%d") for w in weeks]},
         "yAxis": {"type": "value", "name": _("万元"), "splitLine": {"show": False}},
@@ -186,9 +188,13 @@ def _page_context(request: AuthedRequest, *, call_forms: dict[str, CallForm] | N
             team=team, key=key, series=series, chart=accuracy_chart(series), chart_id=f"accuracy-{key}",
             calls=list(call_list(team=team, quarter_start=quarter).order_by("-at", "-pk")[:20]),
             form=call_forms.get(key) or (CallForm(initial={"scope": key, "kind": ForecastCall.Kind.COMMIT}) if may_call else None),
+            latest=next((w for w in reversed(series.weeks) if w.snapshot is not None), None),
         ))  # fmt: skip
     scope_query = {k: v for k, v in cockpit.query().items() if k in SCOPE_PARAMS}
+    selected = next((b for b in blocks if b.key == params.get("scope")), blocks[0] if blocks else None)
     return {
+        "selected": selected,
+        "scope_links": {b.key: "?" + urlencode({**scope_query, "quarter": quarter.isoformat(), "scope": b.key}) + "#detail" for b in blocks},
         "cockpit": cockpit,
         "cockpit_choices": cockpit_choices(user=user, cockpit=cockpit),
         "scope_keep": [("quarter", quarter.isoformat())],
@@ -245,7 +251,8 @@ def forecast_current(request: AuthedRequest) -> HttpResponse:
         "as_of": as_of, "until_day": last, "figures": figures, "won_before": won_before,
         "landing": ScopeFigures(total=float(won_before) + figures.total, low=float(won_before) + figures.low, high=float(won_before) + figures.high),
         "regions": _region_rows(user=user, cockpit=cockpit, forecast=forecast, won=won),
-        "reps": rep_rows,
+        "reps": rep_rows[:REPS_FIRST],
+        "reps_more": rep_rows[REPS_FIRST:],
         "explain": list(forecast.explain) if whole else scope_explain(
             forecast=forecast, owner_ids=cockpit.owner_ids, figures=figures, won_before=won_before, as_of=as_of,
             names={pk: p.name for pk, p in people.items()},
