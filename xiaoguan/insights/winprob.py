@@ -38,7 +38,8 @@ DEFAULT_HORIZON_DAYS = 92
 SNAPSHOT_STEP_DAYS = 7
 WARM_UP_DAYS = 45  # snapshots this close to the first deal see a pipeline still filling up
 MIN_TRAINING_ROWS = 150
-MAX_ROWS_PER_SNAPSHOT = 3000
+MAX_ROWS_PER_SNAPSHOT = 1500
+TRAINING_YEARS_DAYS = 365  # snapshots from the last year before the horizon: older habits say less, and cost more
 REP_PRIOR_DEALS = 12.0  # a rep's win rate is shrunk toward everyone's as if they had this many more closed deals
 RECENT_DAYS = 14
 CUSTOMER_TOUCHES = ("opened", "clicked", "downloaded", "meeting_booked")
@@ -382,8 +383,9 @@ def _training(h: _History, *, as_of_epoch: int, horizon: int) -> tuple[F64, npt.
     ts: list[I64] = []
     names: list[str] = []
     t = as_of_epoch - horizon
+    oldest = max(first + WARM_UP_DAYS * DAY, t - TRAINING_YEARS_DAYS * DAY)
     rng = np.random.default_rng(0)  # the same sample every time: the same data gives the same model
-    while t > first + WARM_UP_DAYS * DAY:
+    while t > oldest:
         rows = _open_rows(h, t)
         if len(rows) > MAX_ROWS_PER_SNAPSHOT:  # a big pipeline: a sample of each week says as much, far cheaper
             rows = np.sort(rng.choice(rows, MAX_ROWS_PER_SNAPSHOT, replace=False))
