@@ -417,8 +417,9 @@ def _row(code: str, label: str, hint: str, mask: B, flags: DealFlags) -> Behavio
     )  # fmt: skip
 
 
-def behaviour_table(*, f: CockpitFilter, now: datetime, reached: str = "", min_deals: int = MIN_DEALS) -> BehaviourTable:
+def behaviour_table(*, f: CockpitFilter, now: datetime, reached: str = "", min_deals: int | None = None) -> BehaviourTable:
     """The behaviour-vs-conversion table of the filter's closed deals (rows under `min_deals` deals hidden)."""
+    min_deals = MIN_DEALS if min_deals is None else min_deals
     flags = deal_flags(f=f, now=now, reached=reached)
     table = BehaviourTable(start=f.start, end=f.end, deals=len(flags.pks), won=int(flags.won.sum()), min_deals=min_deals)
     for rule in flags.rules:
