@@ -3,7 +3,8 @@
 - a stage advance is a stage-history entry in the period whose stage stands later in its pipeline than the deal's
   previous entry (creating a deal in its first stage, or moving it back, is no advance), counted on the deal's owner;
 - an effective visit is a visit, meeting or demo occurring in the period that the authenticity scoring
-  (insights/authenticity.py, as of the current 10-minute slot) does not flag as probably invented.
+  (insights/authenticity.py, as of the current 10-minute slot, on the records typed from two weeks before the period
+  on) does not flag as probably invented.
 
 Both counts are shown beside the ratio: 12 advances from 40 visits and 3 from 10 read the same as a ratio.
 Per region (the owner's region), per rep within the filter, and the flagged visits left out, so each figure opens.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import clock_now
 from xiaoguan.core.process_cache import ProcessCache
-from xiaoguan.insights.authenticity import authenticity_report_recent
+from xiaoguan.insights.authenticity import authenticity_flagged_since
 from xiaoguan.insights.drill import Drill, drill_register
 from xiaoguan.insights.filters import CockpitFilter
 from xiaoguan.insights.selectors import _epoch, _param
@@ -31,6 +32,7 @@ from xiaoguan.opportunities.models import Opportunity, Stage, StageHistory
 from xiaoguan.org.models import Role, Team, User
 
 VISIT_KINDS: tuple[str, ...] = (Activity.Kind.VISIT, Activity.Kind.MEETING, Activity.Kind.DEMO)
+SCORE_LOOKBACK = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,15 @@ class VisitFrame:
 
 
 def visits_compute(*, start: datetime, end: datetime, now: datetime) -> VisitFrame:
+    """Visits of [start, end) per owner, and those the authenticity scoring flags. The scoring reads only the records
+    typed from SCORE_LOOKBACK before the period to now (a window's scoring costs a fraction of the whole history's; a
+    record is typed at the earliest a few minutes before it happened, and late write-ups after the period still count)."""
     rows = (
         Activity.objects.filter(kind__in=VISIT_KINDS, occurred_at__gte=start, occurred_at__lt=end).order_by()
         .values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
     )  # fmt: skip
     total = dict(rows)
-    report = authenticity_report_recent(now=now)
-    candidates = [f.pk for f in report.flagged]
+    candidates = sorted(authenticity_flagged_since(as_of=now, since=start - SCORE_LOOKBACK))
     flagged: dict[int, list[int]] = defaultdict(list)
     for chunk_start in range(0, len(candidates), 5000):
         chunk = candidates[chunk_start : chunk_start + 5000]
@@ -108,7 +112,7 @@ def _frames_for(f: CockpitFilter, now: datetime) -> tuple[AdvanceFrame, VisitFra
     until = min(f.end_at, now)
     key = f"{f.start_at.isoformat()}:{f.end_at.isoformat()}:{slot.isoformat()}"
     return _frames.get(
-        key, lambda: (advances_compute(start=f.start_at, end=until), visits_compute(start=f.start_at, end=until, now=now))
+        key, lambda: (advances_compute(start=f.start_at, end=until), visits_compute(start=f.start_at, end=until, now=slot))
     )
 
 
