@@ -54,6 +54,12 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("radar_manager", "/insights/radar/", "manager", "销售能力雷达"),
     ("radar_rep", "/insights/radar/?rep={rep}", "manager", "销售能力雷达"),
     ("drill_funnel", "/insights/drill/?drill=won", "director", "本期赢单"),
+    ("forecast", "/insights/forecast/", "director", "预测准确度"),
+    ("forecast_manager", "/insights/forecast/", "manager", "预测准确度"),
+    ("forecast_current", "/insights/forecast/current/", "director", "本季度预测落地"),
+    ("forecast_current_manager", "/insights/forecast/current/", "manager", "本季度预测落地"),
+    ("brief", "/insights/brief/", "director", "卡点阶段"),
+    ("brief_manager", "/insights/brief/", "manager", "卡点阶段"),
 ]
 
 TARGET_P95_MS = 500.0

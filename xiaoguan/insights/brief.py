@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import day_start, org_tz
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.insights.authenticity import authenticity_report_recent
 from xiaoguan.insights.drill import Drill, deal_condition, drill_register, param_int
+from xiaoguan.insights.dwell import dwell_compute
 from xiaoguan.insights.filters import CockpitFilter
 from xiaoguan.insights.models import ForecastSnapshot
 from xiaoguan.insights.snapshots import snapshot_scopes_visible
@@ -42,6 +45,10 @@ NORM_DAYS = 365  # finished stays this far back set what is usual for a stage
 NORM_MIN_STAYS = 5  # fewer finished stays than this: no norm, the stage is not judged
 STUCK_TOP = 3
 FIRST_CONTACT_FALLBACK = timedelta(hours=2)  # seeds: first response within 2 hours
+TYPED_LOOKBACK = timedelta(days=60)  # records typed in the week count when they tell of the 60 days before it
+SLOT_SECONDS = 600
+_stale = ProcessCache("insights.brief_stale", seconds=SLOT_SECONDS)
+_briefs = ProcessCache("insights.weekly_brief", seconds=SLOT_SECONDS)
 # A rep "needs help" past any of these lines (seeds: honest records, first response within the SLA, no 躺单).
 FLAG_RATE_HELP = 0.10
 FLAG_MIN_HELP = 2
@@ -176,63 +183,44 @@ def lead_pool_quality(*, user: User, owner_ids: frozenset[int], whole: bool, sin
 
 
 def stuck_stages(*, owner_ids: frozenset[int], now: datetime, top: int = STUCK_TOP) -> list[StuckStage]:
-    """The stages where the viewer's open deals sit longest relative to the usual stay there (module docstring)."""
-    owners = list(owner_ids)
-    deals = list(
-        Opportunity.objects.filter(owner_id__in=owners, status=Opportunity.Status.OPEN, created_at__lte=now)
-        .values_list("pk", "stage_id", "amount", "created_at")
-    )
-    if not deals:
+    """The stages where the viewer's open deals sit longest relative to the usual stay there (module docstring).
+
+    The usual stay is the cockpit's own dwell measure (insights/dwell.py: stays that ended in the last year, the same
+    median and P75 the 阶段停留 page shows); each open deal's time so far is counted from its latest entry into the
+    stage it is in (its creation when it has none)."""
+    today = now.astimezone(org_tz()).date()
+    year = CockpitFilter(
+        period="custom", start=today - timedelta(days=NORM_DAYS), end=today, region=None, team=None, rep=None,
+        product_line="", pipeline=None, owner_ids=owner_ids,
+    )  # fmt: skip
+    norms = {
+        row.stage.pk: row for pipeline in dwell_compute(cockpit=year, now=now) for row in pipeline.stages
+        if row.completed >= NORM_MIN_STAYS and row.median_days is not None and row.p75_days is not None
+    }  # fmt: skip
+    if not norms:
         return []
-    entered = {
-        (opp, stage): at
-        for opp, stage, at in StageHistory.objects.filter(opportunity_id__in=[d[0] for d in deals], entered_at__lte=now)
-        .values("opportunity_id", "stage_id").annotate(at=Max("entered_at")).values_list("opportunity_id", "stage_id", "at")
-    }
+    entered = StageHistory.objects.filter(opportunity=OuterRef("pk"), stage=OuterRef("stage"), entered_at__lte=now).order_by("-entered_at")
+    deals = (
+        Opportunity.objects.filter(owner_id__in=sorted(owner_ids), status=Opportunity.Status.OPEN, created_at__lte=now, stage_id__in=list(norms))
+        .annotate(entered=Subquery(entered.values("entered_at")[:1])).values_list("stage_id", "amount", "created_at", "entered")
+    )
     ages: dict[int, list[tuple[float, float]]] = defaultdict(list)  # stage -> (days so far, amount)
-    for pk, stage, amount, created in deals:
-        since = entered.get((pk, stage), created)
-        ages[stage].append(((now - since).total_seconds() / DAY_S, float(amount or 0)))
-    stays = finished_stays(owner_ids=owner_ids, since=now - timedelta(days=NORM_DAYS), now=now)
-    stages = {s.pk: s for s in Stage.objects.filter(pk__in=list(ages)).select_related("pipeline")}
+    for stage_pk, amount, created, since in deals:
+        ages[stage_pk].append(((now - (since or created)).total_seconds() / DAY_S, float(amount or 0)))
     found: list[StuckStage] = []
     for stage_pk, open_ages in ages.items():
-        usual = stays.get(stage_pk, [])
-        if len(usual) < NORM_MIN_STAYS or stage_pk not in stages:
-            continue
-        usual.sort()
-        p75 = usual[min(len(usual) - 1, round(0.75 * (len(usual) - 1)))]
+        norm = norms[stage_pk]
+        p75, usual = float(norm.p75_days or 0.0), float(norm.median_days or 0.0)
         stuck = [(days, amount) for days, amount in open_ages if days > p75]
         if not stuck:
             continue
         found.append(StuckStage(
-            pipeline=stages[stage_pk].pipeline.name, stage=stages[stage_pk].name, stage_pk=stage_pk, open_deals=len(open_ages), stuck=len(stuck),
+            pipeline=norm.stage.pipeline.name, stage=norm.stage.name, stage_pk=stage_pk, open_deals=len(open_ages), stuck=len(stuck),
             stuck_amount=sum(amount for _days, amount in stuck), median_days=median(d for d, _a in open_ages),
-            usual_days=median(usual), p75_days=p75,
+            usual_days=usual, p75_days=p75,
         ))
     found.sort(key=lambda s: (-s.ratio, -s.stuck_amount, s.stage_pk))
     return found[:top]
-
-
-def finished_stays(*, owner_ids: frozenset[int], since: datetime, now: datetime) -> dict[int, list[float]]:
-    """Per stage, the days each finished stay of the people's deals lasted, for stays ending in [since, now]."""
-    entries: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    for opp, stage, at in (
-        StageHistory.objects.filter(opportunity__owner_id__in=list(owner_ids), entered_at__lte=now)
-        .values_list("opportunity_id", "stage_id", "entered_at").order_by("opportunity_id", "entered_at")
-    ):
-        entries[opp].append((at, stage))
-    closed = dict(
-        Opportunity.objects.filter(pk__in=list(entries), closed_at__isnull=False, closed_at__lte=now, status__in=[Opportunity.Status.WON, Opportunity.Status.LOST])
-        .values_list("pk", "closed_at")
-    )
-    stays: dict[int, list[float]] = defaultdict(list)
-    for opp, rows in entries.items():
-        ends = [at for at, _stage in rows[1:]] + [closed.get(opp)]
-        for (start, stage), end in zip(rows, ends, strict=True):
-            if end is not None and since <= end and end >= start:
-                stays[stage].append((end - start).total_seconds() / DAY_S)
-    return stays
 
 
 def reps_needing_help(*, reps: list[User], since: datetime, until: datetime, now: datetime) -> list[RepHelp]:
@@ -240,7 +228,11 @@ def reps_needing_help(*, reps: list[User], since: datetime, until: datetime, now
     the stale rule finds now. Returned: every rep, with `reasons` filled for those past a line."""
     by_rep = {rep.pk: RepHelp(rep=rep) for rep in reps}
     flagged = {f.pk for f in authenticity_report_recent(now=now).flagged}
-    for pk, owner in Activity.objects.filter(owner_id__in=list(by_rep), recorded_at__gte=since, recorded_at__lt=until).values_list("pk", "owner_id"):
+    # Typed in the week; the bound on when they happened lets the (owner, occurred_at) index do the work.
+    typed = Activity.objects.filter(
+        owner_id__in=list(by_rep), occurred_at__gte=since - TYPED_LOOKBACK, occurred_at__lt=until, recorded_at__gte=since, recorded_at__lt=until,
+    )
+    for pk, owner in typed.values_list("pk", "owner_id"):
         by_rep[owner].records += 1
         by_rep[owner].flagged += pk in flagged
     for owner, assigned_at, contact, deadline in Lead.objects.filter(owner_id__in=list(by_rep), assigned_at__gte=since, assigned_at__lt=until).values_list(
@@ -248,11 +240,9 @@ def reps_needing_help(*, reps: list[User], since: datetime, until: datetime, now
     ):
         by_rep[owner].assigned += 1
         by_rep[owner].missed += bool(first_contact_late(assigned_at=assigned_at, contact=contact, deadline=deadline, now=now))
-    stale: dict[int, set[int]] = defaultdict(set)
-    for finding in stale_findings(now=now):
-        stale[finding.opportunity.owner_id].add(finding.opportunity.pk)
+    stale = stale_deals_by_owner(now=now)
     for pk, help_ in by_rep.items():
-        help_.stale_deals = len(stale.get(pk, ()))
+        help_.stale_deals = stale.get(pk, 0)
         rate = help_.flag_rate
         if rate is not None and rate >= FLAG_RATE_HELP and help_.flagged >= FLAG_MIN_HELP:
             help_.reasons.append(_("跟进记录 %(flagged)s/%(records)s 条可能未发生") % {"flagged": help_.flagged, "records": help_.records})
@@ -261,6 +251,20 @@ def reps_needing_help(*, reps: list[User], since: datetime, until: datetime, now
         if help_.stale_deals >= STALE_HELP:
             help_.reasons.append(_("%(n)s 个商机停滞") % {"n": help_.stale_deals})
     return sorted(by_rep.values(), key=lambda h: (-len(h.reasons), -(h.missed + h.stale_deals + h.flagged), h.rep.name))
+
+
+def stale_deals_by_owner(*, now: datetime) -> dict[int, int]:
+    """How many deals of each owner the stale rule (opportunities/rules.py) finds, as of the start of the current
+    10-minute slot: it reads every open deal of the company, so one reading serves every brief opened in the slot."""
+    slot = now - timedelta(seconds=now.timestamp() % SLOT_SECONDS)
+
+    def load() -> dict[int, int]:
+        deals: dict[int, set[int]] = defaultdict(set)
+        for finding in stale_findings(now=slot):
+            deals[finding.opportunity.owner_id].add(finding.opportunity.pk)
+        return {owner: len(pks) for owner, pks in deals.items()}
+
+    return _stale.get(slot.isoformat(), load)
 
 
 def forecast_changes(*, user: User, week: date) -> list[ForecastChange]:
@@ -278,7 +282,16 @@ def forecast_changes(*, user: User, week: date) -> list[ForecastChange]:
 
 def weekly_brief(*, user: User, owner_ids: frozenset[int], whole: bool, week: date, now: datetime) -> WeeklyBrief:
     """The brief of `week` (a Monday) for the people in `owner_ids` (the cockpit filter's, within what `user` sees);
-    `whole` when nothing narrowed the viewer's scope (unowned leads count then for a viewer who sees everything)."""
+    `whole` when nothing narrowed the viewer's scope (unowned leads count then for a viewer who sees everything).
+
+    Kept per process for the current 10-minute slot: a brief is read several times around a meeting, and its
+    pipeline sections read the whole company's open deals."""
+    slot = now - timedelta(seconds=now.timestamp() % SLOT_SECONDS)
+    key = f"{get_language()}:{user.pk}:{week.isoformat()}:{whole}:{slot.isoformat()}:{hash(tuple(sorted(owner_ids)))}"
+    return _briefs.get(key, lambda: _weekly_brief(user=user, owner_ids=owner_ids, whole=whole, week=week, now=now))
+
+
+def _weekly_brief(*, user: User, owner_ids: frozenset[int], whole: bool, week: date, now: datetime) -> WeeklyBrief:
     since, until = brief_window(week)
     reps = list(User.objects.filter(pk__in=list(owner_ids), role=Role.REP, is_active=True).select_related("team").order_by("name"))
     helps = reps_needing_help(reps=reps, since=since, until=until, now=now)
