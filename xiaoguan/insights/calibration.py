@@ -413,10 +413,8 @@ Simulator = Callable[[datetime, datetime], tuple[list[int], F64] | None]
 
 def forecast_simulator(as_of: datetime, until: datetime) -> tuple[list[int], F64] | None:
     """The forecast's simulations of won value per rep in [as_of, until)."""
-    try:
-        from xiaoguan.insights.forecast import forecast_compute  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the forecast module is not in this build yet: proposals without probabilities
-        return None
+    from xiaoguan.insights.forecast import forecast_compute  # the win model and its training load only when needed
+
     forecast = forecast_compute(as_of=as_of, until=until)
     return list(forecast.rep_pks), np.asarray(forecast.samples, dtype=np.float64)
 

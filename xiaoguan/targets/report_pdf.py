@@ -190,18 +190,18 @@ def target_fit_pdf(*, view: FitView, font: CjkFont, scope: str, generated_at: da
     heading = FontFace(emphasis=None, fill_color=(238, 241, 246))
 
     pdf.set_font("cjk", size=18)
-    pdf.cell(0, 10, f"{title} · {report.month}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, f"{title} · {report.month}", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font("cjk", size=9)
     pdf.set_text_color(90, 90, 90)
     as_of = report.as_of.astimezone(org_tz()).strftime("%Y-%m-%d %H:%M")
     pdf.multi_cell(0, 5, _("目标周期 %(period)s · 数据截至 %(as_of)s · 范围：%(scope)s · 导出于 %(at)s") % {
         "period": report.period, "as_of": as_of, "scope": scope, "at": generated_at.astimezone(org_tz()).strftime("%Y-%m-%d %H:%M"),
-    }, new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    }, new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
     pdf.multi_cell(0, 5, _("完成概率 = 模拟中（本期已成交 + 模拟的剩余成交）达到目标的比例。绿 ≥ %(green)s，黄 %(amber)s–%(green)s，红 < %(amber)s。金额单位：万元。") % {
         "green": _pct(view.thresholds["green"]), "amber": _pct(view.thresholds["amber"]),
-    }, new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    }, new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
     if view.note:
-        pdf.multi_cell(0, 5, view.note, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, view.note, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0, 0, 0)
     totals = view.totals
     pdf.ln(1)
@@ -209,7 +209,7 @@ def target_fit_pdf(*, view: FitView, font: CjkFont, scope: str, generated_at: da
     pdf.multi_cell(0, 6, _("建议目标合计 %(proposed)s · 调整后 %(amount)s · 下达目标 %(imposed)s · 本期已成交 %(won)s") % {
         "proposed": _wan(totals["proposed"]), "amount": _wan(totals["amount"]), "imposed": _wan(totals["imposed"]),
         "won": _wan(totals["won_so_far"]),
-    }, new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    }, new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
     pdf.set_font("cjk", size=9)
 
     def band_face(probability_band: str) -> FontFace:
@@ -218,7 +218,7 @@ def target_fit_pdf(*, view: FitView, font: CjkFont, scope: str, generated_at: da
     def section(text: str) -> None:
         pdf.ln(3)
         pdf.set_font("cjk", size=12)
-        pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font("cjk", size=8.5)
 
     if view.groups:
@@ -280,7 +280,7 @@ def target_fit_pdf(*, view: FitView, font: CjkFont, scope: str, generated_at: da
             for measure in ("proposed", "amount", "imposed"):
                 row.cell(_pct(rep.p(measure)), align="C", style=band_face(rep.bands[measure]))
     pdf.set_font("cjk", size=8)
-    pdf.multi_cell(0, 4.5, _("* 经理在 ±15% 内调整过（理由见调整记录）。"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.5, _("* 经理在 ±15% 内调整过（理由见调整记录）。"), new_x="LMARGIN", new_y="NEXT", align="L")
 
     if view.adjustments:
         section(_("调整记录"))
@@ -300,7 +300,7 @@ def target_fit_pdf(*, view: FitView, font: CjkFont, scope: str, generated_at: da
     section(_("建议目标怎么算"))
     pdf.set_font("cjk", size=8.5)
     for line in method_lines(view):
-        pdf.multi_cell(0, 4.8, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.8, line, new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())
 
 

@@ -44,6 +44,7 @@ COCKPIT_PAGES: list[tuple[str, str, str]] = [
     ("web:cockpit_health", "过程健康诊断", "首次响应、72 小时联系率、触达渠道、具体动作、人均有效线索，对照标准红黄绿"),
     ("web:cockpit_customers", "客户健康度", "每个客户 0–100 分，从最差的开始，写明原因"),
     ("web:cockpit_efficiency", "商机推进效率", "各大区每次有效拜访换来多少次阶段推进"),
+    ("web:target_fit", "目标适配度报告", "按有效触达、转化和健康客单价给出建议目标，建议与下达目标的完成概率，经理 ±15% 微调后采纳"),
 ]
 
 
