@@ -428,7 +428,7 @@ def behaviour_table(*, f: CockpitFilter, now: datetime, reached: str = "", min_d
             continue
         (table.rows if row.deals >= min_deals else table.hidden).append(row)
     table.rows.sort(key=lambda r: (-(r.lift if r.lift is not None else -2.0), -r.deals))
-    if table.deals:
+    if table.deals and flags.column(NONE_CODE).any():
         table.none = _row(NONE_CODE, _("以上行为均未出现"), _("成交前没有任何上述行为（包括没有发送任何资料）"), flags.column(NONE_CODE), flags)
     return table
 
