@@ -159,3 +159,18 @@ def test_empty_period_explains_itself(march, login):
     org, _d = march
     page = login(org.manager).get("/insights/behaviour/?period=custom&start=2024-01-01&end=2024-01-31").content.decode()
     assert "本期没有关闭的商机" in page
+
+
+def test_pages_read_in_english(march, login):
+    org, _d = march
+    client = login(org.manager)
+    pages = {
+        "/insights/behaviour/": ("Behaviour vs conversion", "This is association, not cause", "Win rate (95% interval)"),
+        "/insights/health/": ("Process health", "First response (median)", "Within 10%"),
+        "/insights/customers/": ("Customer health", "Customers in play", "How health is scored"),
+        "/insights/efficiency/": ("Opportunity efficiency", "Effective visits", "Left out (probably invented)"),
+    }
+    for path, texts in pages.items():
+        body = client.get(f"{path}?{MARCH_QUERY}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        for text in texts:
+            assert text in body, (path, text)

@@ -184,7 +184,7 @@ def cockpit_health(request: AuthedRequest) -> HttpResponse:
         }],
     }  # fmt: skip
     context.update({
-        "report": report, "rows": rows, "thresholds": [{"t": t, "target": _target_text(t)} for t in thresholds], "chart": chart,
+        "report": report, "rows": rows, "thresholds": [{"t": t, "target": _target_text(t), "rule": _(t.rule)} for t in thresholds], "chart": chart,
         "chart_height": 48 + 44 * len(groups),
         "concrete_patterns": [(_(label), pattern) for label, pattern in health.CONCRETE_PATTERNS],
         "filler": health.FILLER_EXAMPLES, "channels": [_(c) for c in health.CHANNELS],
