@@ -103,8 +103,10 @@ def test_an_unfinished_quarter_shows_no_error_and_no_future_won_to_date(org, qua
     series = accuracy_series(team=quarter, owner_ids=_east_owners(org), quarter_start=Q1, now=clock.at("2025-03-05 09:00"))
     assert not series.finished and series.actual == 500.0
     assert all(w.error is None and w.window_error is None for w in series.weeks)
-    weeks = {w.week: w.won_to_date for w in series.weeks}
-    assert weeks[date(2025, 3, 3)] == 500.0 and weeks[date(2025, 3, 10)] is None
+    weeks = {w.week: w for w in series.weeks}
+    assert weeks[date(2025, 3, 3)].won_to_date == 500.0 and weeks[date(2025, 3, 10)].won_to_date is None
+    # the call of January stands up to this week, not in the weeks ahead
+    assert weeks[date(2025, 3, 3)].commit == 950.0 and weeks[date(2025, 3, 10)].commit is None
 
 
 def test_the_company_scope_counts_every_win(org, quarter, clock):

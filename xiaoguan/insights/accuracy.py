@@ -111,8 +111,9 @@ def accuracy_series(*, team: Team | None, owner_ids: frozenset[int] | None, quar
     for week in weeks:
         at = day_start(week)
         snapshot = by_week.get(week)
-        commit = calls[week].commit
-        best = calls[week].best_case
+        # A call stands in the weeks after it was made, up to this week: the weeks ahead have no call yet.
+        commit = calls[week].commit if at <= now else None
+        best = calls[week].best_case if at <= now else None
         error = window_error = commit_error = window_actual = None
         if finished and snapshot is not None:
             window_actual = actual - won_before(at)
