@@ -82,7 +82,7 @@ def cockpit_behaviour(request: AuthedRequest) -> HttpResponse:
              "tooltip": {"formatter": _("{b}赢率 {c}%")},
              "markLine": {"silent": True, "symbol": "none", "lineStyle": {"type": "dashed", "color": "#6b7785"},
                           "data": [{"xAxis": round(100 * (table.rate or 0), 1), "name": _("总体")}],
-                          "label": {"formatter": _("总体 {c}%")}}},
+                          "label": {"show": False}}},
         ],
     }  # fmt: skip
     context.update({
