@@ -146,3 +146,12 @@ def test_a_named_font_that_is_not_cjk_or_missing_is_not_used(settings, tmp_path)
 def test_the_machines_noto_cjk_is_found_with_its_simplified_chinese_face(settings, needs_cjk_font):
     font = cjk_font_find()
     assert font is not None and ("SC" in font.family or not font.path.endswith(".ttc"))
+
+
+def test_the_page_reads_in_english_too(fit, clock):
+    clock.set("2025-10-02 10:00")
+    client = client_for(fit.manager)
+    client.cookies["django_language"] = "en"
+    page = client.get(URL).content.decode()
+    assert "Target-fit report" in page and "Proposed target" in page and "How the proposal is computed" in page
+    assert "green: likely reached" in page and "建议目标怎么算" not in page

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.clock import day_start, org_tz
@@ -229,10 +230,11 @@ def _active_months(hired_on: date | None, start: date, end: date) -> float:
     return float(min(full, max(1.0, (end - hired_on).days / 30.4375)))
 
 
-def _money(value: float) -> str:
-    if abs(value) >= 10_000:
-        return _("%(n)s万") % {"n": f"{value / 10_000:,.1f}"}
-    return f"{value:,.0f}"
+def money_text(value: float) -> str:
+    """25.6万 in Chinese, 256.0k in English (the reasons are written in the language of whoever computes them)."""
+    if not (get_language() or "zh-hans").startswith("zh"):
+        return f"{value / 1000:,.1f}k" if abs(value) >= 1000 else f"{value:,.0f}"
+    return f"{value / 10_000:,.1f}万" if abs(value) >= 10_000 else f"{value:,.0f}"
 
 
 def _winsorised_mean(amounts: F64, cap: float) -> float:
@@ -380,11 +382,11 @@ def _reasons(fit: RepFit, *, per_month: float, months: int) -> list[str]:
     )
     top = sorted(fit.mix.items(), key=lambda kv: -kv[1])[:3]
     mix_text = "、".join(f"{line or _('未分产品线')} {share:.0%}" for line, share in top)
-    out.append(_("健康客单价 %(size)s（产品结构：%(mix)s）") % {"size": _money(fit.deal_size), "mix": mix_text or "—"})
+    out.append(_("健康客单价 %(size)s（产品结构：%(mix)s）") % {"size": money_text(fit.deal_size), "mix": mix_text or "—"})
     out.append(
         _("月均触达 %(per_month).1f × %(months)s 个月 × 转化 %(conversion).1f%% × 客单价 %(size)s ≈ %(proposed)s")
-        % {"per_month": per_month, "months": months, "conversion": fit.conversion * 100, "size": _money(fit.deal_size),
-           "proposed": _money(fit.proposed)}
+        % {"per_month": per_month, "months": months, "conversion": fit.conversion * 100, "size": money_text(fit.deal_size),
+           "proposed": money_text(fit.proposed)}
     )  # fmt: skip
     if fit.reach < CONVERSION_PRIOR:
         out.append(_("有效触达样本较少，建议值主要参考大区水平，请结合实际微调"))

@@ -21,7 +21,7 @@ from xiaoguan.core.errors import InvalidStateError, NotAllowedError, ValidationF
 from xiaoguan.core.history import history_record
 from xiaoguan.core.models import HistoryEntry
 from xiaoguan.insights import calibration
-from xiaoguan.insights.calibration import ADJUST_LIMIT, TargetFit, band
+from xiaoguan.insights.calibration import ADJUST_LIMIT, TargetFit, band, money_text
 from xiaoguan.org.models import Role, User
 from xiaoguan.org.visibility import can_change
 from xiaoguan.targets.models import Target, TargetFitReport, TargetProposal
@@ -108,7 +108,7 @@ def _notify_managers(*, report: TargetFitReport, fit: TargetFit, now: datetime) 
 def _wan(value: float | None) -> str:
     if value is None:
         return "—"
-    return _("%(n)s万") % {"n": f"{value / 10_000:,.1f}"}
+    return money_text(value)
 
 
 def _report_is_current(report: TargetFitReport) -> None:
