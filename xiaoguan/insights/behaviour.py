@@ -450,36 +450,6 @@ def behaviour_rule(code: str) -> BehaviourRule | None:
     return next((r for r in BEHAVIOURS if r.code == code), None)
 
 
-def behaviour_evidence(*, opportunity_ids: list[int], code: str, before: dict[int, datetime]) -> dict[int, str]:
-    """For the drill-down: per deal, the first activity content (or touched document) that shows the behaviour."""
-    rule = behaviour_rule(code)
-    if rule is None or not opportunity_ids:
-        return {}
-    out: dict[int, str] = {}
-    if rule.reads_activities:
-        matcher = rule_matcher((rule,))
-        kinds = dict(Activity.Kind.choices)
-        rows = (
-            Activity.objects.filter(opportunity_id__in=opportunity_ids)
-            .order_by("opportunity_id", "occurred_at")
-            .values_list("opportunity_id", "occurred_at", "content", "kind")
-        )
-        for pk, at, content, kind in rows:
-            if pk not in out and at <= before.get(pk, at) and matcher.mask(kind=kind, content=content):
-                out[pk] = f"{at:%Y-%m-%d} {kinds.get(kind, kind)}：{content[:60]}"
-    if rule.reads_touches:
-        labels = dict(TouchEvent.Kind.choices)
-        rows2 = (
-            TouchEvent.objects.filter(_touch_q(rule), opportunity_id__in=opportunity_ids)
-            .order_by("opportunity_id", "occurred_at")
-            .values_list("opportunity_id", "occurred_at", "document", "kind")
-        )
-        for pk, at, document, kind in rows2:
-            if pk not in out and at <= before.get(pk, at):
-                out[pk] = f"{at:%Y-%m-%d} {document} {labels.get(kind, kind)}"
-    return out
-
-
 MAX_DRILL_DEALS = 30_000  # SQLite binds at most 32,766 parameters in one statement
 
 
