@@ -159,3 +159,11 @@ def test_backfill_refuses_a_reversed_range(org, model, clock):
 
     with pytest.raises(CommandError):
         call_command("forecast_snapshots", "--from", "2025-04-01", "--to", "2025-03-01", stdout=StringIO())
+
+
+def test_the_real_job_on_a_book_without_deals_writes_zeros_and_no_error(org, clock):
+    sweep_run(now=clock.at("2025-03-09 12:00"))
+    report = sweep_run(now=clock.at("2025-03-10 06:01"))
+    assert "forecast_weekly_snapshot" in report.jobs and report.errors == []
+    company = ForecastSnapshot.objects.get(team__isnull=True)
+    assert (company.total, company.low, company.high, company.won_before) == (0, 0, 0, 0)

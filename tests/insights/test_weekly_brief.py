@@ -240,8 +240,9 @@ def test_past_weeks_list_their_decisions_without_the_form(org, clock, login):
     assert "回顾 02-24 至 03-02" in page and "decisions/" not in page and "这一周的例会没有记录决议" in page
 
 
-def test_monday_job_tells_each_manager_and_director_once_with_a_link(org, clock, monkeypatch):
-    monkeypatch.setattr("xiaoguan.automation.briefs.snapshot_take", lambda **_kw: 0)
+def test_monday_job_tells_each_manager_with_a_team_once_with_a_link(org, clock, monkeypatch):
+    monkeypatch.setattr("xiaoguan.insights.rules.snapshot_take", lambda **_kw: 0)  # the 06:00 job; snapshots below
+    UserFactory(role=Role.MANAGER, team=TeamFactory(name="空团队", kind=Team.Kind.REGION, parent=org["hq"]), name="光杆经理")
     _snapshot(org["east"], WEEK - timedelta(days=7), won_before="100000", total="500000")
     _snapshot(org["east"], WEEK, won_before="250000", total="300000")
     sweep_run(now=clock.at("2025-03-09 12:00"))  # the job becomes known; first run Monday 08:30
@@ -249,7 +250,7 @@ def test_monday_job_tells_each_manager_and_director_once_with_a_link(org, clock,
     sweep_run(now=clock.at("2025-03-10 08:31"))
     sweep_run(now=clock.at("2025-03-10 09:31"))
     notices = Notification.objects.filter(kind="weekly_brief")
-    assert sorted(n.recipient.name for n in notices) == ["东区经理", "总监"]
+    assert [n.recipient.name for n in notices] == ["东区经理"]  # the manager without reps and the director: no notice
     east = notices.get(recipient=org["manager"])
     assert east.link == "/insights/brief/?week=2025-03-10"
     assert "华东大区本季度预测落地 550,000 元，较上周 -50,000 元" in east.body

@@ -1,7 +1,8 @@
-"""Monday 08:30: each manager (and director) is told their weekly brief (周例会简报) is ready, with a link to it.
+"""Monday 08:30: each manager with a team is told their weekly brief (周例会简报) is ready, with a link to it.
 
-The notice carries only what is cheap and already computed (the forecast snapshots' change since last week); the
-brief itself is built when it is opened (insights/brief.py), for the people the reader may see.
+The notice carries only what is cheap and already computed (the change between the forecast snapshots the 06:00 job
+took this Monday and last); the brief itself is built when it is opened (insights/brief.py), for the people the
+reader may see. Directors open the same page from the cockpit.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from xiaoguan.automation.registry import notification_kind, periodic_job
 from xiaoguan.automation.services import NotificationDraft, notify_many
 from xiaoguan.core.clock import org_tz
 from xiaoguan.insights.brief import forecast_changes
-from xiaoguan.insights.snapshots import snapshot_take, week_monday
+from xiaoguan.insights.snapshots import week_monday
 from xiaoguan.org.models import Role, User
+from xiaoguan.org.selectors import user_reports
 
 notification_kind("weekly_brief", label=gettext_lazy("周例会简报"), default_channels=("wecom_notice", "dingtalk_notice"))
 
@@ -38,11 +40,11 @@ def _forecast_line(user: User, week: date) -> str:
 @periodic_job("weekly_brief", schedule="weekly mon 08:30")
 def weekly_brief_job(now: datetime) -> str:
     week = week_monday(now.astimezone(org_tz()).date())
-    # The forecast line needs this week's snapshot; the snapshot job runs earlier, this makes sure (idempotent).
-    snapshot_take(week=week, now=now)
     link = reverse("web:cockpit_brief") + f"?week={week.isoformat()}"
     drafts = []
-    for user in User.objects.filter(role__in=[Role.MANAGER, Role.DIRECTOR], is_active=True).select_related("team"):
+    for user in User.objects.filter(role=Role.MANAGER, is_active=True).select_related("team"):
+        if not user_reports(manager=user).exists():
+            continue  # nobody to hold a meeting with
         body = _forecast_line(user, week) + _("线索质量、卡点阶段、需要帮助的销售和上周决议的进度都在简报里；例会上的决议可以直接派成待办。")
         drafts.append(NotificationDraft(
             recipient=user, kind="weekly_brief", dedupe_key=f"weekly-brief:{user.pk}:{week.isoformat()}",
