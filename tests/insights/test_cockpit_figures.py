@@ -189,3 +189,24 @@ def test_radar_window_is_at_least_180_days_and_stops_today() -> None:
     assert (window.start, window.end) == (date(2025, 1, 1), date(2025, 10, 1))
     short = cockpit_filter_parse(user=director, params={"period": "month"}, today=date(2025, 10, 1))
     assert radar_window(short, today=date(2025, 10, 1)).start == date(2025, 10, 1) - timedelta(days=179)
+
+
+def test_the_shared_frame_still_counts_only_the_viewers_people(world: World) -> None:
+    # the director's view fills the period's org-wide frame first; the manager's view then takes only the east's share
+    funnel_compute(cockpit=world.cockpit(world.director))
+    dwell_compute(cockpit=world.cockpit(world.director), now=at("2025-04-10 09:00"))
+    (funnel,) = funnel_compute(cockpit=world.cockpit(world.manager))
+    assert _by_key(funnel)["lead_confirmed"].deals == 5
+    (pipeline,) = dwell_compute(cockpit=world.cockpit(world.manager), now=at("2025-04-10 09:00"))
+    lc = {s.stage.key: s for s in pipeline.stages}["lead_confirmed"]
+    assert (lc.completed, lc.open_count) == (5, 2)  # without D5's day in 线索确认
+
+
+def test_an_entry_at_the_first_instant_of_the_period_counts(world: World) -> None:
+    from tests.insights.cockpit_world import deal
+
+    edge = deal(world.b, 1_000, [("lead_confirmed", "2025-03-01 00:00")])
+    before = deal(world.b, 1_000, [("lead_confirmed", "2025-02-28 23:59")])
+    (funnel,) = funnel_compute(cockpit=world.cockpit(world.director, rep=world.b.external_id))
+    assert _by_key(funnel)["lead_confirmed"].deals == 1
+    assert edge.pk != before.pk

@@ -8,17 +8,18 @@ The median and 75th percentile of each are shown separately. The bottleneck is t
 completed stays among stages with at least `MIN_STAYS` of them (the longest usual wait in the selection).
 
 The stays come from one SQL statement (a window function over the stage history: each entry's next entry), as epoch
-seconds; percentiles in numpy.
+seconds, over the whole organisation once per period (insights/frames.py); percentiles of each filter's share in numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -27,7 +28,8 @@ from django.utils.translation import gettext as _
 from xiaoguan.core.clock import clock_now
 from xiaoguan.insights.drill import Drill, drill_register, param_int
 from xiaoguan.insights.filters import CockpitFilter
-from xiaoguan.insights.sqlparts import OPPORTUNITY, STAGE, STAGE_HISTORY, deal_where, sql_epoch
+from xiaoguan.insights.frames import FRAME_SECONDS, FrameCache
+from xiaoguan.insights.sqlparts import OPPORTUNITY, STAGE, STAGE_HISTORY, deal_where, sql_epoch, sql_instant
 from xiaoguan.opportunities.models import Pipeline, Stage
 
 DAY = 86400.0
@@ -57,46 +59,80 @@ class PipelineDwell:
 
 
 def dwell_cut(cockpit: CockpitFilter, *, now: datetime | None = None) -> datetime:
-    """Where the period stops counting: its end, or now when it has not ended yet."""
-    return min(cockpit.end_at, now or clock_now())
+    """Where the period stops counting: its end, or now when it has not ended yet (rounded down to the frames' slot,
+    so that the views of a few minutes share one frame)."""
+    now = now or clock_now()
+    slot = int(FRAME_SECONDS)
+    return min(cockpit.end_at, datetime.fromtimestamp(int(now.timestamp()) // slot * slot, tz=now.tzinfo))
 
 
-def _stays_sql(cockpit: CockpitFilter, *, cut: datetime) -> tuple[str, list[Any]]:
-    """(opportunity_id, pipeline_id, stage_id, entered, ended) of the stays before the won stage that overlap
-    [period start, cut): ended is epoch seconds or -1 while the stay runs."""
-    where, params = deal_where(cockpit, alias="o")
+def _stays_sql(*, start_at: datetime, cut: datetime, where: str = "1 = 1", params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+    """(opportunity, owner, pipeline, stage, product line, entered, ended) of the stays before the won stage that
+    overlap [start_at, cut), for the deals `where` (on `o`) selects; times in epoch seconds, ended -1 while it runs.
+
+    Entries from the cut on are left out: a stay they would end is running at the cut, and so is one that ends at a
+    closing after the cut. Deals closed before the period cannot have such a stay and are left out too."""
     sql = f"""
-        SELECT w.opportunity_id, w.pipeline_id, w.stage_id, w.entered, w.ended FROM (
-            SELECT h.opportunity_id, o.pipeline_id, h.stage_id, {sql_epoch("h.entered_at")} AS entered,
+        SELECT w.opportunity_id, w.owner_id, w.pipeline_id, w.stage_id, w.product_line,
+               {sql_epoch("w.entered_at")} AS entered, COALESCE({sql_epoch("w.ended_at")}, -1) AS ended
+        FROM (
+            SELECT h.opportunity_id, o.owner_id, o.pipeline_id, h.stage_id, o.product_line, h.entered_at,
                    COALESCE(
-                       {sql_epoch("LEAD(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, h.id)")},
-                       CASE WHEN o.status <> 'open' THEN {sql_epoch("o.closed_at")} END,
-                       -1
-                   ) AS ended
-            FROM {STAGE_HISTORY} h JOIN {OPPORTUNITY} o ON o.id = h.opportunity_id
-            WHERE {where}
+                       LEAD(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, h.id),
+                       CASE WHEN o.status <> 'open' THEN o.closed_at END
+                   ) AS ended_at
+            FROM {OPPORTUNITY} o CROSS JOIN {STAGE_HISTORY} h
+            WHERE h.opportunity_id = o.id AND h.entered_at < %s AND (o.status = 'open' OR o.closed_at >= %s) AND {where}
         ) w
-        JOIN {STAGE} s ON s.id = w.stage_id
-        WHERE w.entered < %s AND (w.ended = -1 OR w.ended >= %s)
-          AND s.position < COALESCE((SELECT MIN(s3.position) FROM {STAGE} s3 WHERE s3.pipeline_id = s.pipeline_id AND s3.is_won), 1000)
+        WHERE (w.ended_at IS NULL OR w.ended_at >= %s)
+          AND w.stage_id IN (
+              SELECT s.id FROM {STAGE} s
+              WHERE s.position < COALESCE((SELECT MIN(s3.position) FROM {STAGE} s3 WHERE s3.pipeline_id = s.pipeline_id AND s3.is_won), 1000)
+          )
     """  # noqa: S608 - table names and placeholders only
-    return sql, [*params, int(cut.timestamp()), int(cockpit.start_at.timestamp())]
+    return sql, [sql_instant(cut), sql_instant(start_at), *params, sql_instant(start_at)]
+
+
+@dataclass(frozen=True)
+class StayFrame:
+    """Every deal's stays overlapping one period, as columns."""
+
+    owner: npt.NDArray[np.int64]
+    pipeline: npt.NDArray[np.int64]
+    stage: npt.NDArray[np.int64]
+    product_line: npt.NDArray[np.object_]
+    days: npt.NDArray[np.float64]
+    running: npt.NDArray[np.bool_]
+
+
+_frames = FrameCache("insights.dwell")
+
+
+def _frame_read(*, start_at: datetime, cut: datetime) -> StayFrame:
+    sql, params = _stays_sql(start_at=start_at, cut=cut)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) or [()] * 7
+    entered, ended = np.asarray(columns[5], dtype=np.int64), np.asarray(columns[6], dtype=np.int64)
+    cut_s = int(cut.timestamp())
+    running = (ended == -1) | (ended >= cut_s)
+    return StayFrame(
+        owner=np.asarray(columns[1], dtype=np.int64), pipeline=np.asarray(columns[2], dtype=np.int64),
+        stage=np.asarray(columns[3], dtype=np.int64), product_line=np.asarray([p or "" for p in columns[4]], dtype=object),
+        days=np.where(running, cut_s - entered, ended - entered) / DAY, running=running,
+    )  # fmt: skip
 
 
 def dwell_compute(*, cockpit: CockpitFilter, now: datetime | None = None) -> list[PipelineDwell]:
     cut = dwell_cut(cockpit, now=now)
     if cut <= cockpit.start_at:
         return []
-    sql, params = _stays_sql(cockpit, cut=cut)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    table = np.array([r[1:] for r in rows], dtype=np.int64).reshape(-1, 4)
-    pipeline_ids, stage_ids, entered, ended = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
-    cut_s = int(cut.timestamp())
-    completed = (ended != -1) & (ended < cut_s)
-    running = ~completed  # entered before the cut and not ended before it
-    days = np.where(completed, ended - entered, cut_s - entered) / DAY
+    frame = _frames.get(f"{cockpit.start_at.isoformat()}|{cut.isoformat()}", lambda: _frame_read(start_at=cockpit.start_at, cut=cut))
+    keep = np.isin(frame.owner, np.fromiter(cockpit.owner_ids, dtype=np.int64, count=len(cockpit.owner_ids)))
+    if cockpit.product_line:
+        keep &= frame.product_line == cockpit.product_line
+    completed, running = keep & ~frame.running, keep & frame.running
 
     pipelines = Pipeline.objects.prefetch_related("stages").order_by("pk")
     if cockpit.pipeline is not None:
@@ -109,8 +145,8 @@ def dwell_compute(*, cockpit: CockpitFilter, now: datetime | None = None) -> lis
         for stage in stages:
             if won_at is not None and stage.position >= won_at:
                 break
-            here = (pipeline_ids == pipeline.pk) & (stage_ids == stage.pk)
-            done, still = days[here & completed], days[here & running]
+            here = (frame.pipeline == pipeline.pk) & (frame.stage == stage.pk)
+            done, still = frame.days[here & completed], frame.days[here & running]
             rows_out.append(
                 StageDwell(
                     stage=stage, completed=len(done), median_days=_pct(done, 50), p75_days=_pct(done, 75),
@@ -140,10 +176,11 @@ def _drill(cockpit: CockpitFilter, params: Mapping[str, str], *, running: bool) 
     if stage is None:
         return None
     cut = dwell_cut(cockpit)
-    sql, sql_params = _stays_sql(cockpit, cut=cut)
+    where, where_params = deal_where(cockpit, alias="o")
+    sql, sql_params = _stays_sql(start_at=cockpit.start_at, cut=cut, where=where, params=where_params)
     cut_s = int(cut.timestamp())
     test = "(t.ended = -1 OR t.ended >= %s)" if running else "(t.ended <> -1 AND t.ended < %s)"
-    ids = RawSQL(f"SELECT t.opportunity_id FROM ({sql}) t WHERE t.stage_id = %s AND {test}", (*sql_params, stage.pk, cut_s))  # noqa: S608, S611 - placeholders only
+    ids = RawSQL(f"SELECT t.opportunity_id FROM ({sql}) t WHERE t.stage_id = %s AND {test}", (*sql_params, stage.pk, cut_s))  # noqa: S608, S611
     label = {"pipeline": stage.pipeline.name, "stage": stage.name}
     title = (_("%(pipeline)s · 仍停留在“%(stage)s”的商机") if running else _("%(pipeline)s · 本期离开“%(stage)s”的商机")) % label
     return Drill(kind="deals", title=title, condition=Q(pk__in=ids), order_by=("-amount", "-pk"))

@@ -4,21 +4,24 @@ A deal *reached* a stage in the period when its stage history has an entry into 
 that came back to a stage counts once). It *went on* when, at or after that first entry, it entered a stage further
 along the same pipeline (at any time up to now): conversion = went on ÷ reached, a cohort rate that cannot exceed
 100 %. Amounts are the deals' current amounts. Won and lost are the deals closed in the period; a lost deal is counted
-at the stage it was lost in. One grouped SQL statement for the stages, one for the closings.
+at the stage it was lost in. One grouped SQL statement for the stages, one for the closings, over the whole
+organisation once per period (insights/frames.py); each filter takes its people's share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from xiaoguan.insights.drill import Drill, deal_condition, drill_register, param_int
 from xiaoguan.insights.filters import CockpitFilter
-from xiaoguan.insights.sqlparts import OPPORTUNITY, STAGE, STAGE_HISTORY, deal_where, sql_instant
+from xiaoguan.insights.frames import FrameCache
+from xiaoguan.insights.sqlparts import OPPORTUNITY, STAGE, STAGE_HISTORY, sql_instant
 from xiaoguan.opportunities.models import Opportunity, Pipeline, Stage, StageHistory
 
 
@@ -67,44 +70,94 @@ class Reach:
     amount: float
 
 
-def stage_reach(*, cockpit: CockpitFilter, by_owner: bool = False) -> list[Reach]:
-    """Deals that reached each stage in [cockpit.start_at, cockpit.end_at) and how many went on, grouped set-wise."""
-    where, params = deal_where(cockpit, alias="o")
-    owner = "o.owner_id" if by_owner else "0"
-    sql = f"""
-        SELECT o.pipeline_id, f.stage_id, {owner}, COUNT(*),
-               SUM(CASE WHEN EXISTS (
+@dataclass(frozen=True)
+class FunnelFrame:
+    """The whole organisation's stage entries and closings of one period, by owner, pipeline and product line."""
+
+    reach: list[tuple[int, int, int, str, int, int, float]]  # pipeline, stage, owner, product line, deals, went on, amount
+    closed: list[tuple[int, int, int, str, str, int, float]]  # pipeline, stage, owner, product line, status, deals, amount
+
+
+_frames = FrameCache("insights.funnel")
+
+
+def funnel_frame(*, start_at: datetime, end_at: datetime) -> FunnelFrame:
+    return _frames.get(f"{start_at.isoformat()}|{end_at.isoformat()}", lambda: _frame_read(start_at=start_at, end_at=end_at))
+
+
+def _frame_read(*, start_at: datetime, end_at: datetime) -> FunnelFrame:
+    """Two grouped statements over every deal. A deal whose current stage lies beyond the one it entered has gone on
+    (its last move came after that entry); only the others need the look through their history (a deal that went on
+    and came back, or that stopped there)."""
+    reach_sql = f"""
+        SELECT o.pipeline_id, f.stage_id, o.owner_id, o.product_line, COUNT(*),
+               SUM(CASE WHEN now_at.position > s.position THEN 1 WHEN EXISTS (
                    SELECT 1 FROM {STAGE_HISTORY} h2 JOIN {STAGE} s2 ON s2.id = h2.stage_id
                    WHERE h2.opportunity_id = f.opportunity_id AND h2.entered_at >= f.first_at AND s2.position > s.position
                ) THEN 1 ELSE 0 END),
                SUM(COALESCE(o.amount, 0))
         FROM (
-            SELECT h.opportunity_id, h.stage_id, MIN(h.entered_at) AS first_at
-            FROM {STAGE_HISTORY} h JOIN {OPPORTUNITY} o ON o.id = h.opportunity_id
-            WHERE h.entered_at >= %s AND h.entered_at < %s AND {where}
+            SELECT h.opportunity_id, h.stage_id, MIN(h.entered_at) AS first_at FROM {STAGE_HISTORY} h
+            WHERE h.entered_at >= %s AND h.entered_at < %s
             GROUP BY h.opportunity_id, h.stage_id
         ) f
         JOIN {OPPORTUNITY} o ON o.id = f.opportunity_id
         JOIN {STAGE} s ON s.id = f.stage_id
-        GROUP BY o.pipeline_id, f.stage_id{", o.owner_id" if by_owner else ""}
+        JOIN {STAGE} now_at ON now_at.id = o.stage_id
+        GROUP BY o.pipeline_id, f.stage_id, o.owner_id, o.product_line
     """  # noqa: S608 - table names and placeholders only
+    closed_sql = f"""
+        SELECT o.pipeline_id, o.stage_id, o.owner_id, o.product_line, o.status, COUNT(*), SUM(COALESCE(o.amount, 0))
+        FROM {OPPORTUNITY} o WHERE o.status <> 'open' AND o.closed_at >= %s AND o.closed_at < %s
+        GROUP BY o.pipeline_id, o.stage_id, o.owner_id, o.product_line, o.status
+    """  # noqa: S608 - table names and placeholders only
+    window = [sql_instant(start_at), sql_instant(end_at)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sql_instant(cockpit.start_at), sql_instant(cockpit.end_at), *params])
-        rows = cursor.fetchall()
-    return [Reach(int(p), int(s), int(o), int(n), int(w or 0), float(a or 0)) for p, s, o, n, w, a in rows]
+        cursor.execute(reach_sql, window)
+        reach = [(int(p), int(s), int(o), pl or "", int(n), int(w or 0), float(a or 0)) for p, s, o, pl, n, w, a in cursor.fetchall()]
+        cursor.execute(closed_sql, window)
+        closed = [(int(p), int(s), int(o), pl or "", st, int(n), float(a or 0)) for p, s, o, pl, st, n, a in cursor.fetchall()]
+    return FunnelFrame(reach=reach, closed=closed)
+
+
+def _counted(cockpit: CockpitFilter, pipeline_id: int, owner_id: int, product_line: str) -> bool:
+    return (
+        owner_id in cockpit.owner_ids
+        and (not cockpit.product_line or product_line == cockpit.product_line)
+        and (cockpit.pipeline is None or pipeline_id == cockpit.pipeline.pk)
+    )
+
+
+def stage_reach(*, cockpit: CockpitFilter, by_owner: bool = False) -> list[Reach]:
+    """Deals that reached each stage in [cockpit.start_at, cockpit.end_at) and how many went on: the filter's share
+    of the period's frame, per pipeline and stage (and owner)."""
+    frame = funnel_frame(start_at=cockpit.start_at, end_at=cockpit.end_at)
+    sums: dict[tuple[int, int, int], list[float]] = {}
+    for pipeline_id, stage_id, owner_id, product_line, deals, went_on, amount in frame.reach:
+        if _counted(cockpit, pipeline_id, owner_id, product_line):
+            total = sums.setdefault((pipeline_id, stage_id, owner_id if by_owner else 0), [0, 0, 0.0])
+            total[0] += deals
+            total[1] += went_on
+            total[2] += amount
+    return [Reach(p, s, o, int(n), int(w), float(a)) for (p, s, o), (n, w, a) in sums.items()]
+
+
+def closed_counts(*, cockpit: CockpitFilter) -> list[tuple[int, int, int, str, int, float]]:
+    """(pipeline, stage, owner, status, deals, amount) of the deals the filter counts closed in the period."""
+    frame = funnel_frame(start_at=cockpit.start_at, end_at=cockpit.end_at)
+    return [(p, s, o, st, n, a) for p, s, o, pl, st, n, a in frame.closed if _counted(cockpit, p, o, pl)]
 
 
 def funnel_compute(*, cockpit: CockpitFilter) -> list[PipelineFunnel]:
     """One funnel per pipeline that has deals in the selection (only the chosen pipeline when the filter names one)."""
     reach = {(r.pipeline_id, r.stage_id): r for r in stage_reach(cockpit=cockpit)}
-    deals = Opportunity.objects.filter(deal_condition(cockpit), closed_at__gte=cockpit.start_at, closed_at__lt=cockpit.end_at).order_by()
-    lost_here = {
-        row["stage_id"]: row["n"] for row in deals.filter(status=Opportunity.Status.LOST).values("stage_id").annotate(n=Count("pk"))
-    }
-    closed = {
-        (row["pipeline_id"], row["status"]): (row["n"], float(row["total"] or 0))
-        for row in deals.exclude(status=Opportunity.Status.OPEN).values("pipeline_id", "status").annotate(n=Count("pk"), total=Sum("amount"))
-    }
+    lost_here: dict[int, int] = {}
+    closed: dict[tuple[int, str], tuple[int, float]] = {}
+    for pipeline_id, stage_id, _owner, status, n, amount in closed_counts(cockpit=cockpit):
+        if status == Opportunity.Status.LOST:
+            lost_here[stage_id] = lost_here.get(stage_id, 0) + n
+        count, total = closed.get((pipeline_id, status), (0, 0.0))
+        closed[(pipeline_id, status)] = (count + n, total + amount)
     pipelines = Pipeline.objects.prefetch_related("stages").order_by("pk")
     if cockpit.pipeline is not None:
         pipelines = pipelines.filter(pk=cockpit.pipeline.pk)

@@ -130,6 +130,13 @@ def heatmap_compute(*, cockpit: CockpitFilter, viewer: User, with_chances: bool 
     if None in region_of.values() and any(region_of.get(o) is None for (o, _m) in won):
         keys.append(None)
 
+    won_windows: dict[tuple[datetime, datetime], dict[int, float]] = {}
+
+    def won_before(*, since: datetime, before: datetime, owners: list[int]) -> float:
+        if (since, before) not in won_windows:
+            won_windows[(since, before)] = _won_by_owner(cockpit, since=since, before=before)
+        return sum(won_windows[(since, before)].get(o, 0.0) for o in owners)
+
     state = forecast_state(cockpit, months=months, today=today)
     chance_months = [m for m in months if _next_month(m) > today][:MAX_CHANCE_MONTHS]
     rows = []
@@ -142,7 +149,7 @@ def heatmap_compute(*, cockpit: CockpitFilter, viewer: User, with_chances: bool 
             probability = None
             if with_chances and state == "ok" and target and month in chance_months:
                 start = max(as_of, day_start(month))
-                before = _won_before(cockpit, owners, since=day_start(month), before=start)
+                before = won_before(since=day_start(month), before=start, owners=owners)
                 probability, state = _chance(owners, start=start, until=day_start(_next_month(month)), already=before, target=target)
             cells.append(HeatCell(month=month, target=target, won=won_month, probability=probability, started=month <= today))
         period_targets = [c.target for c in cells if c.target is not None]
@@ -150,7 +157,7 @@ def heatmap_compute(*, cockpit: CockpitFilter, viewer: User, with_chances: bool 
         total_probability = None
         if with_chances and state == "ok" and total_target and months and day_start(_next_month(months[-1])) > as_of:
             start = max(as_of, day_start(months[0]))
-            before = _won_before(cockpit, owners, since=day_start(months[0]), before=start)
+            before = won_before(since=day_start(months[0]), before=start, owners=owners)
             total_probability, state = _chance(owners, start=start, until=day_start(_next_month(months[-1])), already=before, target=total_target)
         total = HeatCell(month=None, target=total_target, won=sum(c.won for c in cells), probability=total_probability)
         rows.append(HeatRow(region=regions[key] if key is not None else None, cells=cells, total=total))
@@ -186,13 +193,15 @@ def _as_date(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
 
 
-def _won_before(cockpit: CockpitFilter, owners: list[int], *, since: datetime, before: datetime) -> float:
-    if before <= since or not owners:
-        return 0.0
-    total = Opportunity.objects.filter(
-        deal_condition(cockpit), owner_id__in=owners, status=Opportunity.Status.WON, closed_at__gte=since, closed_at__lt=before
-    ).aggregate(total=Sum("amount"))["total"]
-    return float(total or 0)
+def _won_by_owner(cockpit: CockpitFilter, *, since: datetime, before: datetime) -> dict[int, float]:
+    """Contract value won in [since, before) per owner of the filter (one grouped query)."""
+    if before <= since:
+        return {}
+    rows = (
+        Opportunity.objects.filter(deal_condition(cockpit), status=Opportunity.Status.WON, closed_at__gte=since, closed_at__lt=before)
+        .order_by().values("owner_id").annotate(total=Sum("amount")).values_list("owner_id", "total")
+    )  # fmt: skip
+    return {owner: float(total or 0) for owner, total in rows}
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$")

@@ -9,13 +9,14 @@ to say much), and it stops today. Every axis is a plain share or rate of the rep
   one before the won stage (标准流程: 需求诊断, 方案演示, 报价谈判) in the window, the share that went on to a later
   stage (the funnel's conversion, funnel.stage_reach). Score = the share × 100.
 - 成交 closing: won ÷ (won + lost) of the rep's deals closed in the window, × 100.
-- 跟进纪律 follow-up discipline: the mean of (a) the share of leads assigned in the window first contacted within
-  24 h of assignment and (b) the share of the rep's deals open at the window's end with a follow-up recorded on the deal
+- 跟进纪律 follow-up discipline: the mean of (a) the share of the leads received in the window's last 30 days (created
+  then and assigned) first contacted within 24 h of assignment and (b) the share of the rep's deals open at the window's end with a follow-up recorded on the deal
   in the 14 days before it; × 100. One of the two alone when the other has nothing to measure.
 
 An axis with nothing to measure is None (shown as "—", drawn as 0). The team's median is the median over the active
 reps of the rep's own team, among the people the viewer may see, of each axis' score (reps without a score left out).
-All measures are grouped by owner in the database: one statement per measure for the whole group of reps.
+All measures are grouped by owner in the database, for the whole organisation once per window (insights/frames.py):
+the stage and closing counts from the funnel's frame of the same window, leads and follow-ups from two statements.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,14 +36,18 @@ from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import clock_today, day_start
 from xiaoguan.insights.drill import Drill, deal_condition, drill_register
 from xiaoguan.insights.filters import CockpitFilter
-from xiaoguan.insights.funnel import stage_reach
+from xiaoguan.insights.frames import FrameCache
+from xiaoguan.insights.funnel import closed_counts, stage_reach
+from xiaoguan.insights.sqlparts import sql_epoch, sql_instant
 from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity, Pipeline, StageHistory
+from xiaoguan.org.models import User
 
 MIN_WINDOW_DAYS = 180
 LEADS_PER_WEEK_FULL = 15.0
 FIRST_CONTACT_HOURS = 24
 FOLLOW_UP_DAYS = 14
+TIMELY_DAYS = 30
 
 AXES: list[tuple[str, object]] = [
     ("prospecting", gettext_lazy("获客")),
@@ -86,20 +91,8 @@ def radar_compute(*, cockpit: CockpitFilter, rep_ids: list[int], today: date | N
     result: dict[int, dict[str, Axis]] = {pk: {} for pk in rep_ids}
     if not rep_ids:
         return result
-    start_at, end_at = scope.start_at, scope.end_at
-
-    leads = (
-        Lead.objects.filter(owner_id__in=rep_ids).order_by().values("owner_id")
-        .annotate(
-            valid=Count("pk", filter=Q(created_at__gte=start_at, created_at__lt=end_at) & ~Q(status=Lead.Status.DISQUALIFIED)),
-            assigned=Count("pk", filter=Q(assigned_at__gte=start_at, assigned_at__lt=end_at)),
-            on_time=Count("pk", filter=Q(
-                assigned_at__gte=start_at, assigned_at__lt=end_at,
-                first_contact_at__lte=F("assigned_at") + timedelta(hours=FIRST_CONTACT_HOURS),
-            )),
-        )
-    )  # fmt: skip
-    lead_rows: dict[int, dict[str, Any]] = {r["owner_id"]: dict(r) for r in leads}
+    frame = _frames.get(f"{scope.start_at.isoformat()}|{scope.end_at.isoformat()}", lambda: _frame_read(scope.start_at, scope.end_at))
+    lead_rows = frame.leads
 
     axis_of_stage = _stage_axes(scope)
     reached: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -108,36 +101,27 @@ def radar_compute(*, cockpit: CockpitFilter, rep_ids: list[int], today: date | N
         if axis is not None:
             reached[(row.owner_id, axis)][0] += row.deals
             reached[(row.owner_id, axis)][1] += row.went_on
-
-    deals = Opportunity.objects.filter(deal_condition(scope)).order_by()
-    closed: dict[int, dict[str, Any]] = {
-        r["owner_id"]: dict(r)
-        for r in deals.filter(closed_at__gte=start_at, closed_at__lt=end_at).values("owner_id").annotate(
-            won=Count("pk", filter=Q(status=Opportunity.Status.WON)), lost=Count("pk", filter=Q(status=Opportunity.Status.LOST))
-        )
-    }
-    touched = Activity.objects.filter(
-        opportunity_id=OuterRef("pk"), occurred_at__gte=end_at - timedelta(days=FOLLOW_UP_DAYS), occurred_at__lt=end_at
-    )
-    kept: dict[int, dict[str, Any]] = {
-        r["owner_id"]: dict(r)
-        for r in deals.filter(open_at_condition(end_at)).values("owner_id").annotate(
-            open=Count("pk"), touched=Count("pk", filter=Q(Exists(touched)))
-        )
-    }
+    closed: dict[int, dict[str, int]] = defaultdict(lambda: {"won": 0, "lost": 0})
+    for _pipeline, _stage, owner, status, n, _amount in closed_counts(cockpit=scope):
+        closed[owner][status] = closed[owner].get(status, 0) + n
+    kept: dict[int, dict[str, int]] = defaultdict(lambda: {"open": 0, "touched": 0})
+    for owner, pipeline_id, product_line, n_open, n_touched in frame.kept:
+        if (not scope.product_line or product_line == scope.product_line) and (scope.pipeline is None or pipeline_id == scope.pipeline.pk):
+            kept[owner]["open"] += n_open
+            kept[owner]["touched"] += n_touched
 
     for pk in rep_ids:
-        lead: dict[str, Any] = lead_rows.get(pk, {})
+        lead = lead_rows.get(pk, {})
         valid = int(lead.get("valid", 0))
         per_week = valid / window.weeks
         axes = {"prospecting": Axis(score=min(100.0, 100 * per_week / LEADS_PER_WEEK_FULL), value=per_week, n=valid)}
         for axis in STAGE_AXES:
             entered, went_on = reached.get((pk, axis), [0, 0])
             axes[axis] = _share(went_on, entered)
-        won, lost = int(closed.get(pk, {}).get("won", 0)), int(closed.get(pk, {}).get("lost", 0))
+        won, lost = closed[pk]["won"], closed[pk]["lost"]
         axes["closing"] = _share(won, won + lost)
         contact = _share(int(lead.get("on_time", 0)), int(lead.get("assigned", 0)))
-        follow = _share(int(kept.get(pk, {}).get("touched", 0)), int(kept.get(pk, {}).get("open", 0)))
+        follow = _share(kept[pk]["touched"], kept[pk]["open"])
         parts = [a for a in (contact, follow) if a.score is not None]
         axes["follow_up"] = Axis(
             score=sum(a.score or 0.0 for a in parts) / len(parts) if parts else None,
@@ -146,6 +130,66 @@ def radar_compute(*, cockpit: CockpitFilter, rep_ids: list[int], today: date | N
         )
         result[pk] = axes
     return result
+
+
+@dataclass(frozen=True)
+class RadarFrame:
+    """The whole organisation's lead and follow-up counts for one window (the stage and closing counts come from the
+    funnel's frame of the same window)."""
+
+    leads: dict[int, dict[str, int]]  # owner -> valid, assigned, on_time
+    kept: list[tuple[int, int, str, int, int]]  # owner, pipeline, product line, deals open at the end, of them followed up
+
+
+_frames = FrameCache("insights.radar")
+
+
+def _frame_read(start_at: datetime, end_at: datetime) -> RadarFrame:
+    lead = Lead._meta.db_table
+    # Owner and status only: the (owner, status, created_at) index answers it alone, where reading the lead rows
+    # themselves costs seconds at 1M leads.
+    owners = list(User.objects.values_list("pk", flat=True))
+    valid_sql = f"""
+        SELECT owner_id, status, COUNT(*) FROM {lead}
+        WHERE owner_id IN ({", ".join(["%s"] * len(owners))}) AND created_at >= %s AND created_at < %s
+        GROUP BY owner_id, status
+    """  # noqa: S608 - table names and placeholders only
+    timely_sql = f"""
+        SELECT owner_id, COUNT(*),
+               SUM(CASE WHEN first_contact_at IS NOT NULL AND {sql_epoch("first_contact_at")} - {sql_epoch("assigned_at")} <= %s
+                   THEN 1 ELSE 0 END)
+        FROM {lead} WHERE created_at >= %s AND created_at < %s AND owner_id IS NOT NULL AND assigned_at IS NOT NULL
+        GROUP BY owner_id
+    """  # noqa: S608 - table names and placeholders only
+    opportunity, activity = Opportunity._meta.db_table, Activity._meta.db_table
+    kept_sql = f"""
+        SELECT o.owner_id, o.pipeline_id, o.product_line, COUNT(*),
+               SUM(CASE WHEN EXISTS (
+                   SELECT 1 FROM {activity} a WHERE a.opportunity_id = o.id AND a.occurred_at >= %s AND a.occurred_at < %s
+               ) THEN 1 ELSE 0 END)
+        FROM {opportunity} o
+        WHERE o.created_at < %s AND (o.status = 'open' OR o.closed_at >= %s)
+        GROUP BY o.owner_id, o.pipeline_id, o.product_line
+    """  # noqa: S608 - table names and placeholders only
+    since = end_at - timedelta(days=FOLLOW_UP_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(valid_sql, [*owners, sql_instant(start_at), sql_instant(end_at)])
+        leads: dict[int, dict[str, int]] = {}
+        for o, status, n in cursor.fetchall():
+            counts = leads.setdefault(int(o), {"valid": 0, "assigned": 0, "on_time": 0})
+            counts["valid"] += int(n) if status != Lead.Status.DISQUALIFIED else 0
+        cursor.execute(timely_sql, [FIRST_CONTACT_HOURS * 3600, sql_instant(timely_since(start_at, end_at)), sql_instant(end_at)])
+        for o, assigned, on_time in cursor.fetchall():
+            counts = leads.setdefault(int(o), {"valid": 0, "assigned": 0, "on_time": 0})
+            counts.update(assigned=int(assigned or 0), on_time=int(on_time or 0))
+        cursor.execute(kept_sql, [sql_instant(since), sql_instant(end_at), sql_instant(end_at), sql_instant(end_at)])
+        kept = [(int(o), int(p), pl or "", int(n), int(t or 0)) for o, p, pl, n, t in cursor.fetchall()]
+    return RadarFrame(leads=leads, kept=kept)
+
+
+def timely_since(start_at: datetime, end_at: datetime) -> datetime:
+    """First-contact timeliness looks at the window's last `TIMELY_DAYS` only: recent habit, and a bounded read."""
+    return max(start_at, end_at - timedelta(days=TIMELY_DAYS))
 
 
 def _share(hits: int, total: int) -> Axis:
@@ -197,8 +241,10 @@ def _drill_leads(cockpit: CockpitFilter, params: Mapping[str, str]) -> Drill:
 
 @drill_register("radar_assigned")
 def _drill_assigned(cockpit: CockpitFilter, params: Mapping[str, str]) -> Drill:
-    condition = Q(owner_id__in=sorted(cockpit.owner_ids), assigned_at__gte=cockpit.start_at, assigned_at__lt=cockpit.end_at)
-    return Drill(kind="leads", title=_("期间分配的线索（看首次联系是否在 24 小时内）"), condition=condition, order_by=("-assigned_at", "-pk"))
+    since = timely_since(cockpit.start_at, cockpit.end_at)
+    condition = Q(owner_id__in=sorted(cockpit.owner_ids), created_at__gte=since, created_at__lt=cockpit.end_at, assigned_at__isnull=False)
+    title = _("最近 30 天收到并已分配的线索（看首次联系是否在 24 小时内）")
+    return Drill(kind="leads", title=title, condition=condition, order_by=("-created_at", "-pk"))
 
 
 @drill_register("radar_stage")

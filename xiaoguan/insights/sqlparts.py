@@ -18,9 +18,10 @@ STAGE_HISTORY = StageHistory._meta.db_table
 
 
 def sql_instant(value: datetime) -> Any:
-    # Django keeps SQLite datetimes as UTC text; compare like with like.
+    # Django keeps SQLite datetimes as naive UTC text, with microseconds only when there are some: compare like with
+    # like (a fixed ".000000" would sort after the stored "…16:00:00" of the very same instant).
     if connection.vendor == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return str(value.astimezone(UTC).replace(tzinfo=None))
     return value
 
 

@@ -130,6 +130,8 @@ class StageHistory(models.Model):
         verbose_name_plural = _("阶段历史")
         ordering = ["opportunity_id", "entered_at"]
         constraints = [models.UniqueConstraint(fields=["opportunity", "stage", "entered_at"], name="stage_history_unique")]
+        # The cockpit's funnel and dwell read the entries of a period across all deals.
+        indexes = [models.Index(fields=["entered_at"], name="stage_history_entered")]
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} → {self.stage_id} @ {self.entered_at:%Y-%m-%d %H:%M}"
