@@ -160,3 +160,24 @@ def test_empty_pages_explain_themselves(login) -> None:  # type: ignore[no-untyp
     client = login(director)
     assert "本期没有阶段变化" in client.get("/insights/funnel/").content.decode()
     assert "没有可计算的停留" in client.get("/insights/dwell/").content.decode()
+
+
+def test_the_cockpit_pages_read_in_english(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    client = login(world.director)
+
+    def english(path: str, **params: str) -> str:
+        response = client.get(path + "?" + urlencode({**MARCH, **params}), HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    home = english("/insights/")
+    assert "Won in the period" in home and "Stage funnel" in home and "Period: 2025-03-01 to 2025-03-31" in home
+    funnel = english("/insights/funnel/")
+    assert "Went on" in funnel and "Lost here" in funnel and "继续推进" not in funnel
+    dwell = english("/insights/dwell/")
+    assert "Bottleneck" in dwell and "Stays ended in the period" in dwell
+    assert "No targets yet" in english("/insights/heatmap/")
+    radar = english("/insights/radar/", rep=world.a.external_id)
+    assert "How each axis is computed" in radar and "Follow-up discipline" in radar
+    drill = english("/insights/drill/", drill="won")
+    assert "Won in the period" in drill and "2 records" in drill
