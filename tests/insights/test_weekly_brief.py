@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from tests.factories.org import TeamFactory, UserFactory
 from tests.factories.sales import AccountFactory, ActivityFactory, LeadFactory, OpportunityFactory, stage
@@ -19,6 +20,7 @@ from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity, StageHistory
 from xiaoguan.org.models import Role, Team
 from xiaoguan.org.selectors import user_list_visible_to
+from xiaoguan.org.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +266,13 @@ def test_the_brief_reads_in_english(org, clock, login):
     assert "Weekly brief" in page and "Top 3 stuck stages" in page and "Reps who need help" in page and "Make it a to-do" in page
     assert "3 leads contacted after the deadline" in page
     assert "周例会简报" not in page and "卡点阶段" not in page
+
+
+def test_a_decisions_task_reads_through_the_api_with_its_source(org, clock, login):
+    clock.set(NOW)
+    login(org["manager"]).post("/insights/brief/decisions/", {
+        "text": "复盘", "deliverable": "报告", "owner": org["b"].external_id, "due": "2025-03-14",
+    })  # fmt: skip
+    _, key = api_token_create(user=org["b"], name="tests", now=clock.at(NOW))
+    body = Client(headers={"authorization": f"Bearer {key}"}).get("/api/tasks").json()
+    assert [(t["title"], t["source"]) for t in body["items"]] == [("复盘（交付物：报告）", "meeting")]

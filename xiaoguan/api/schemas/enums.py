@@ -99,6 +99,7 @@ class TaskSource(StrEnum):
     FOLLOW_UP = "follow_up"
     LEAD = "lead"
     SYSTEM = "system"
+    MEETING = "meeting"
 
 
 class TouchEventKind(StrEnum):
