@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from xiaoguan.activities.selectors import activity_list_visible_to
 from xiaoguan.core.clock import clock_today
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.insights import dwell, funnel, heatmap, overview, radar  # importing them registers their drill-downs
 from xiaoguan.insights.drill import Drill, drill_resolve
 from xiaoguan.insights.filters import PERIODS, CockpitFilter, cockpit_filter_parse, product_lines
@@ -47,6 +48,9 @@ COCKPIT_PAGES: list[tuple[str, str, str]] = [
     ("web:target_fit", "目标适配度报告", "按有效触达、转化和健康客单价给出建议目标，建议与下达目标的完成概率，经理 ±15% 微调后采纳"),
 ]
 
+
+# The product lines deals carry: a DISTINCT over every deal, the same for everyone, and it changes rarely.
+_product_lines = ProcessCache("cockpit.product_lines", seconds=600)
 
 FILTER_PARAMS = frozenset({"period", "start", "end", "region", "team", "rep", "product_line", "pipeline"})
 
@@ -78,7 +82,7 @@ def cockpit_choices(*, user: User, cockpit: CockpitFilter) -> dict[str, Any]:
         "regions": [t for t in teams if t.kind == Team.Kind.REGION],
         "teams": [t for t in teams if t.kind == Team.Kind.TEAM and (cockpit.region is None or t.path.startswith(cockpit.region.path))],
         "reps": list(reps.select_related(None).order_by("team__path", "name").only("external_id", "name", "is_active")),
-        "product_lines": product_lines(),
+        "product_lines": _product_lines.get("all", product_lines),
         "pipelines": list(Pipeline.objects.order_by("pk")),
     }
 
