@@ -203,3 +203,11 @@ def test_without_a_simulation_the_proposal_stands_alone(east, clock):
     fit = target_fit_compute(period=Q4, as_of=clock.at("2025-10-01 00:00"), simulate=lambda a, u: None, flagged=set())
     assert not fit.simulated and "预测模型尚未就绪" in fit.note
     assert all(r.p_proposed is None for r in fit.reps) and all(r.proposed > 0 for r in fit.reps)
+
+
+def test_records_typed_long_after_the_window_closed_are_not_reach(east, clock):
+    li = east["li"]
+    act(li, clock, "2025-09-20 10:00", kind=Activity.Kind.VISIT, recorded_at=clock.at("2025-10-10 09:00"))  # 10 days late: counts
+    act(li, clock, "2025-09-21 10:00", kind=Activity.Kind.VISIT, recorded_at=clock.at("2025-10-20 09:00"))  # back-filled: does not
+    fit = calibration_propose(period=Q4, as_of=clock.at("2025-11-01 00:00"), flagged=set())
+    assert next(r for r in fit.reps if r.user_pk == li.pk).reach == 6

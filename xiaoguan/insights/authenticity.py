@@ -23,7 +23,7 @@ Everything is computed on whole columns (numpy), never record by record through 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -401,20 +401,27 @@ def authenticity_report(*, as_of: datetime, database: str = "default", threshold
     return report
 
 
-def authenticity_flagged_since(*, as_of: datetime, since: datetime, threshold: float = THRESHOLD) -> dict[int, float]:
-    """Activity pk -> score of the records typed in [since, as_of) that are flagged, scored on that window alone.
+def authenticity_flagged_in(cols: ActivityColumns, *, as_of: datetime, threshold: float = THRESHOLD) -> dict[int, float]:
+    """Activity pk -> score of the flagged records among `cols`, a recent window of records scored on that window alone.
 
-    For analyses of a recent window (target calibration's effective reach): reading only the window costs a fraction of
-    the whole history. The traces (touches, stage moves) start TOUCH/STAGE_WINDOW earlier so a record at the window's
-    start still sees the customer's reactions before it; the rep's own pattern is measured on the window.
+    For analyses of a window (target calibration's effective reach): reading only the window costs a fraction of the
+    whole history. The traces (touches, stage moves) start TOUCH/STAGE_WINDOW before the window's first record so a
+    record at its start still sees the customer's reactions around it; the rep's own pattern is measured on the window.
     """
-    cols = activity_columns(before=as_of, since=since)
-    traces = trace_columns(before=as_of, since=since - timedelta(seconds=max(TOUCH_WINDOW_S, STAGE_WINDOW_S)))
+    if not len(cols):
+        return {}
+    first = datetime.fromtimestamp(int(cols.recorded.min()), tz=UTC) - timedelta(seconds=max(TOUCH_WINDOW_S, STAGE_WINDOW_S))
+    traces = trace_columns(before=as_of, since=first)
     offset = as_of.astimezone(org_tz()).utcoffset()
     ev = evidence_compute(cols, traces, account_cities(), utc_offset_s=int(offset.total_seconds()) if offset else 8 * HOUR)
     score = ev.score
     hit = np.flatnonzero(score >= threshold)
     return dict(zip(cols.pk[hit].tolist(), score[hit].tolist(), strict=True))
+
+
+def authenticity_flagged_since(*, as_of: datetime, since: datetime, threshold: float = THRESHOLD) -> dict[int, float]:
+    """The flagged records typed in [since, as_of), scored on that window (authenticity_flagged_in)."""
+    return authenticity_flagged_in(activity_columns(before=as_of, since=since), as_of=as_of, threshold=threshold)
 
 
 # Pages ask often and the answer moves slowly: one computation per 10-minute slot, dropped when records change here.

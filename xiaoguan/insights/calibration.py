@@ -42,13 +42,15 @@ import numpy.typing as npt
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from xiaoguan.activities.models import Activity
 from xiaoguan.core.clock import day_start, org_tz
-from xiaoguan.insights.selectors import effective_touch_columns, won_deal_rows
+from xiaoguan.insights.selectors import ActivityColumns, activity_columns, deal_account_pairs, lead_account_pairs, won_deal_rows
 from xiaoguan.org.models import Role, Team, User
 from xiaoguan.targets.periods import TargetPeriod, month_add
 from xiaoguan.targets.selectors import target_amounts
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 
 WINDOW_MONTHS = 6  # effective reach and conversion
 DEAL_MODEL_MONTHS = 12  # the healthy deal model (seeds: "近12个月各区域客单价分布")
@@ -63,7 +65,8 @@ ADJUST_LIMIT = 0.15  # managers move a proposal by at most ±15 % (seeds: "支�
 GREEN_AT = 0.70
 AMBER_AT = 0.40
 QUANTILES = 101  # points kept of each simulated distribution: P of an adjusted target without simulating again
-FLAG_LOOKBACK = timedelta(days=14)  # records typed this long before the window are scored with it (late write-ups)
+FLAG_LOOKBACK = timedelta(days=14)  # records typed this long before the window are scored with it (their context)
+LATE_TYPING = timedelta(days=14)  # records of the window typed up to this long after it count
 NO_PRODUCT_LINE = ""
 
 
@@ -274,6 +277,41 @@ def _deal_model(
     return healthy, cells, company
 
 
+def _lookup(keys: I64, values: I64, query: I64) -> I64:
+    """values[keys == q] for each q (keys sorted, unique); 0 where q is not a key."""
+    if not keys.size or not query.size:
+        return np.zeros(query.size, dtype=np.int64)
+    at = np.clip(np.searchsorted(keys, query), 0, keys.size - 1)
+    return np.where(keys[at] == query, values[at], 0)
+
+
+def _effective_touches(cols: ActivityColumns, *, since: datetime, until: datetime, owners: Sequence[int]) -> tuple[I64, I64, I64]:
+    """(owner, customer, activity pk) of the effective touches in [since, until) by `owners`.
+
+    Effective: a visit, check-in, meeting or demo; a call of at least CALL_MIN_SECONDS, or with no (or zero) duration
+    logged but something written. The customer is the activity's account, else its deal's, else the account its lead
+    became or belongs to; a lead that is no account yet is minus its id.
+    """
+    kinds = {k: i for i, k in enumerate(cols.kinds)}
+    meetings = np.isin(cols.kind, [kinds[k] for k in (Activity.Kind.VISIT, Activity.Kind.CHECK_IN, Activity.Kind.MEETING, Activity.Kind.DEMO)])
+    written = np.fromiter((bool(text.strip()) for text in cols.contents), dtype=bool, count=len(cols.contents))
+    has_text = written[cols.content] if cols.contents else np.zeros(len(cols), dtype=bool)
+    calls = (cols.kind == kinds[Activity.Kind.CALL]) & ((cols.duration >= CALL_MIN_SECONDS) | ((cols.duration == 0) & has_text))
+    mask = (
+        (meetings | calls) & (cols.occurred >= int(since.timestamp())) & (cols.occurred < int(until.timestamp()))
+        & np.isin(cols.owner, np.asarray(list(owners), dtype=np.int64))
+    )  # fmt: skip
+    account, deal, lead = cols.account[mask], cols.opportunity[mask], cols.lead[mask]
+    via_deal = (account == 0) & (deal > 0)
+    if via_deal.any():
+        account[via_deal] = _lookup(*deal_account_pairs(pks=np.unique(deal[via_deal]).tolist()), deal[via_deal])
+    via_lead = (account == 0) & (lead > 0)
+    if via_lead.any():
+        found = _lookup(*lead_account_pairs(pks=np.unique(lead[via_lead]).tolist()), lead[via_lead])
+        account[via_lead] = np.where(found > 0, found, -lead[via_lead])
+    return cols.owner[mask], account, cols.pk[mask]
+
+
 def calibration_propose(
     *, period: TargetPeriod, as_of: datetime, flagged: frozenset[int] | set[int] | None = None
 ) -> TargetFit:
@@ -291,16 +329,18 @@ def calibration_propose(
     )  # fmt: skip
     rep_region = {pk: (region_of.get(team_id) if team_id else None) for pk, _n, _e, team_id, _h in reps}
 
+    # One read of the window's records serves both the authenticity scoring and the reach. Records typed more than
+    # LATE_TYPING after the window closed are not reach: back-filling a closed window is what the reach must not reward.
+    cols = activity_columns(before=min(as_of, until + LATE_TYPING), since=since - FLAG_LOOKBACK)
     if flagged is None:
-        from xiaoguan.insights.authenticity import authenticity_flagged_since
+        from xiaoguan.insights.authenticity import authenticity_flagged_in
 
-        flagged = set(authenticity_flagged_since(as_of=as_of, since=since - FLAG_LOOKBACK))
-    touches = effective_touch_columns(
-        since=since, before=until, known_before=as_of, owners=[pk for pk, *_rest in reps], call_min_seconds=CALL_MIN_SECONDS
-    )
-    dropped = np.isin(touches.pk, np.fromiter(flagged, dtype=np.int64, count=len(flagged))) if flagged else np.zeros(len(touches.pk), dtype=bool)
-    excluded = defaultdict(int, zip(*np.unique(touches.owner[dropped], return_counts=True), strict=True))
-    kept_owner, kept_customer = touches.owner[~dropped], touches.customer[~dropped]
+        flagged = set(authenticity_flagged_in(cols, as_of=as_of))
+    touch_owner, touch_customer, touch_pk = _effective_touches(cols, since=since, until=until, owners=[rep[0] for rep in reps])
+    known_flags = np.fromiter(flagged, dtype=np.int64, count=len(flagged))
+    dropped = np.isin(touch_pk, known_flags) if flagged else np.zeros(len(touch_pk), dtype=bool)
+    excluded = defaultdict(int, zip(*np.unique(touch_owner[dropped], return_counts=True), strict=True))
+    kept_owner, kept_customer = touch_owner[~dropped], touch_customer[~dropped]
     pairs = np.unique(np.stack([kept_owner, kept_customer], axis=1), axis=0) if kept_owner.size else np.zeros((0, 2), dtype=np.int64)
     reach = defaultdict(int, zip(*np.unique(pairs[:, 0], return_counts=True), strict=True))
 

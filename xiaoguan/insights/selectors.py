@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connections
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from xiaoguan.activities.models import Activity, Task
 from xiaoguan.core.bulk import chunked
 from xiaoguan.customers.models import Account
 from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity, StageHistory
 from xiaoguan.org.models import User
 
@@ -47,6 +48,7 @@ class ActivityColumns:
     contents: list[str]
     lat: F64
     lng: F64
+    lead: I64
 
     def __len__(self) -> int:
         return len(self.pk)
@@ -96,7 +98,8 @@ def activity_columns(*, before: datetime, since: datetime | None = None, databas
     sql = (
         f"SELECT id, owner_id, COALESCE(account_id, 0), COALESCE(opportunity_id, 0), {kind_case}, "  # noqa: S608 - names and choices only
         f"{_epoch('occurred_at', vendor)}, {_epoch('recorded_at', vendor)}, COALESCE(duration_seconds, 0), "
-        f"COALESCE(CAST(lat AS DOUBLE PRECISION), {NO_POSITION}), COALESCE(CAST(lng AS DOUBLE PRECISION), {NO_POSITION}), content "
+        f"COALESCE(CAST(lat AS DOUBLE PRECISION), {NO_POSITION}), COALESCE(CAST(lng AS DOUBLE PRECISION), {NO_POSITION}), "
+        "COALESCE(lead_id, 0), content "
         f"FROM {t} WHERE recorded_at < %s" + (" AND recorded_at >= %s" if since is not None else "")
     )
     numbers: list[npt.NDArray[np.float64]] = []
@@ -109,12 +112,12 @@ def activity_columns(*, before: datetime, since: datetime | None = None, databas
             if not rows:
                 break
             block = np.array(rows, dtype=object)
-            numbers.append(block[:, :10].astype(np.float64))
+            numbers.append(block[:, :11].astype(np.float64))
             table = content_table
             content_codes.append(
-                np.fromiter((table.setdefault(v, len(table)) for v in block[:, 10]), dtype=np.int64, count=len(rows))
+                np.fromiter((table.setdefault(v, len(table)) for v in block[:, 11]), dtype=np.int64, count=len(rows))
             )
-    num = np.concatenate(numbers) if numbers else np.zeros((0, 10))
+    num = np.concatenate(numbers) if numbers else np.zeros((0, 11))
     ints = num[:, :8].astype(np.int64)
     lat, lng = num[:, 8], num[:, 9]
     lat[lat == NO_POSITION] = np.nan
@@ -123,7 +126,7 @@ def activity_columns(*, before: datetime, since: datetime | None = None, databas
         pk=ints[:, 0].copy(), owner=ints[:, 1].copy(), account=ints[:, 2].copy(), opportunity=ints[:, 3].copy(),
         kind=ints[:, 4].copy(), kinds=[*kinds, ""], occurred=ints[:, 5].copy(), recorded=ints[:, 6].copy(),
         duration=ints[:, 7].copy(), content=np.concatenate(content_codes) if content_codes else np.zeros(0, dtype=np.int64),
-        contents=list(content_table), lat=lat.copy(), lng=lng.copy(),
+        contents=list(content_table), lat=lat.copy(), lng=lng.copy(), lead=num[:, 10].astype(np.int64),
     )  # fmt: skip
 
 
@@ -319,41 +322,25 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class TouchColumns:
-    """Effective touches (target calibration): the activity, its owner and the customer reached.
-
-    `customer` is the account (the activity's, else its deal's, else the account its lead became or belongs to), or
-    minus the lead's id for a lead that is no account yet.
-    """
-
-    pk: I64
-    owner: I64
-    customer: I64
+def deal_account_pairs(*, pks: Sequence[int]) -> tuple[I64, I64]:
+    """(deal pks, their account pks), sorted by deal, for the given deals."""
+    pairs: list[tuple[int, int]] = []
+    for chunk in chunked(pks, 5000):
+        pairs += Opportunity.objects.filter(pk__in=chunk).values_list("pk", "account_id")
+    pairs.sort()
+    return np.asarray([p for p, _a in pairs], dtype=np.int64), np.asarray([a for _p, a in pairs], dtype=np.int64)
 
 
-def effective_touch_columns(
-    *, since: datetime, before: datetime, known_before: datetime, owners: Sequence[int], call_min_seconds: int
-) -> TouchColumns:
-    """Visits, check-ins, meetings, demos and real calls (≥ `call_min_seconds`, or no duration but something written)
-    by `owners` that happened in [since, before) and were recorded before `known_before`."""
-    effective = Q(kind__in=[Activity.Kind.VISIT, Activity.Kind.CHECK_IN, Activity.Kind.MEETING, Activity.Kind.DEMO]) | Q(
-        kind=Activity.Kind.CALL
-    ) & (Q(duration_seconds__gte=call_min_seconds) | Q(duration_seconds__isnull=True) & ~Q(content=""))
-    rows = (
-        Activity.objects.filter(effective, occurred_at__gte=since, occurred_at__lt=before, recorded_at__lt=known_before, owner_id__in=list(owners))
-        .annotate(customer=Coalesce("account_id", "opportunity__account_id", "lead__converted_account_id", "lead__account_id", -F("lead_id")))
-        .order_by()
-        .values_list("pk", "owner_id", "customer")
-    )
-    sql, params = rows.query.sql_with_params()
-    blocks: list[npt.NDArray[np.int64]] = []
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(CHUNK):
-            blocks.append(np.array([(a, b, c if c is not None else 0) for a, b, c in chunk], dtype=np.int64))
-    table = np.concatenate(blocks) if blocks else np.zeros((0, 3), dtype=np.int64)
-    return TouchColumns(pk=table[:, 0].copy(), owner=table[:, 1].copy(), customer=table[:, 2].copy())
+def lead_account_pairs(*, pks: Sequence[int]) -> tuple[I64, I64]:
+    """(lead pks, the account each became or belongs to), sorted by lead, for the given leads that have one."""
+    pairs: list[tuple[int, int]] = []
+    for chunk in chunked(pks, 5000):
+        pairs += (
+            Lead.objects.filter(pk__in=chunk).filter(Q(converted_account__isnull=False) | Q(account__isnull=False))
+            .values_list("pk", Coalesce("converted_account_id", "account_id"))
+        )  # fmt: skip
+    pairs.sort()
+    return np.asarray([p for p, _a in pairs], dtype=np.int64), np.asarray([a for _p, a in pairs], dtype=np.int64)
 
 
 def won_deal_rows(*, since: datetime, before: datetime) -> list[tuple[int, str, float | None, datetime]]:
