@@ -340,9 +340,9 @@ def calibration_propose(
     known_flags = np.fromiter(flagged, dtype=np.int64, count=len(flagged))
     dropped = np.isin(touch_pk, known_flags) if flagged else np.zeros(len(touch_pk), dtype=bool)
     excluded = defaultdict(int, zip(*np.unique(touch_owner[dropped], return_counts=True), strict=True))
-    kept_owner, kept_customer = touch_owner[~dropped], touch_customer[~dropped]
-    pairs = np.unique(np.stack([kept_owner, kept_customer], axis=1), axis=0) if kept_owner.size else np.zeros((0, 2), dtype=np.int64)
-    reach = defaultdict(int, zip(*np.unique(pairs[:, 0], return_counts=True), strict=True))
+    # One int64 per (rep, customer): the owner in the high bits, the customer (negative for a bare lead) shifted positive.
+    pairs = np.unique((touch_owner[~dropped] << 34) + (touch_customer[~dropped] + (1 << 33)))
+    reach = defaultdict(int, zip(*np.unique(pairs >> 34, return_counts=True), strict=True))
 
     model_wins = won_deal_rows(since=deal_since, before=min(until, as_of))
     healthy, cells, company = _deal_model(model_wins, rep_region)

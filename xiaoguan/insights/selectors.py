@@ -6,10 +6,9 @@ more than everything else the authenticity scoring does.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from xiaoguan.activities.models import Activity, Task
 from xiaoguan.core.bulk import chunked
 from xiaoguan.customers.models import Account
 from xiaoguan.engagement.models import TouchEvent
+from xiaoguan.insights.sqlparts import sql_epoch, sql_instant
 from xiaoguan.leads.models import Lead
 from xiaoguan.opportunities.models import Opportunity, StageHistory
 from xiaoguan.org.models import User
@@ -65,20 +65,9 @@ class TraceColumns:
     stage_at: I64
 
 
-def _epoch(column: str, vendor: str) -> str:
-    if vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
-    if sqlite3.sqlite_version_info >= (3, 38):
-        return f"unixepoch({column})"  # twice as fast as strftime
-    # '%%' because the query has parameters: Django turns a bare %s into a placeholder.
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
-
-
-def _param(value: datetime, vendor: str) -> Any:
-    # Django stores SQLite datetimes as UTC text; compare like with like.
-    if vendor == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+# The database computes epoch seconds, and instants are passed as it stores them (one place: insights/sqlparts.py).
+_epoch = sql_epoch
+_param = sql_instant
 
 
 NO_POSITION = -1000.0  # NULL positions come back as this (a number keeps the whole row numeric), NaN afterwards
@@ -331,14 +320,18 @@ def deal_account_pairs(*, pks: Sequence[int]) -> tuple[I64, I64]:
     return np.asarray([p for p, _a in pairs], dtype=np.int64), np.asarray([a for _p, a in pairs], dtype=np.int64)
 
 
+LOOKUP_ALL_ABOVE = 20_000  # asked for more leads than this, one pass over the leads that have an account beats IN lists
+
+
 def lead_account_pairs(*, pks: Sequence[int]) -> tuple[I64, I64]:
     """(lead pks, the account each became or belongs to), sorted by lead, for the given leads that have one."""
+    with_account = Lead.objects.filter(Q(converted_account__isnull=False) | Q(account__isnull=False))
     pairs: list[tuple[int, int]] = []
-    for chunk in chunked(pks, 5000):
-        pairs += (
-            Lead.objects.filter(pk__in=chunk).filter(Q(converted_account__isnull=False) | Q(account__isnull=False))
-            .values_list("pk", Coalesce("converted_account_id", "account_id"))
-        )  # fmt: skip
+    if len(pks) > LOOKUP_ALL_ABOVE:
+        pairs = list(with_account.values_list("pk", Coalesce("converted_account_id", "account_id")))
+    else:
+        for chunk in chunked(pks, 5000):
+            pairs += with_account.filter(pk__in=chunk).values_list("pk", Coalesce("converted_account_id", "account_id"))
     pairs.sort()
     return np.asarray([p for p, _a in pairs], dtype=np.int64), np.asarray([a for _p, a in pairs], dtype=np.int64)
 
