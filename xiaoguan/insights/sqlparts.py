@@ -17,20 +17,22 @@ STAGE = Stage._meta.db_table
 STAGE_HISTORY = StageHistory._meta.db_table
 
 
-def sql_instant(value: datetime) -> Any:
+def sql_instant(value: datetime, vendor: str | None = None) -> Any:
     # Django keeps SQLite datetimes as naive UTC text, with microseconds only when there are some: compare like with
     # like (a fixed ".000000" would sort after the stored "…16:00:00" of the very same instant).
-    if connection.vendor == "sqlite":
+    if (vendor or connection.vendor) == "sqlite":
         return str(value.astimezone(UTC).replace(tzinfo=None))
     return value
 
 
-def sql_epoch(column: str) -> str:
-    """Epoch seconds of a timestamp column, as a number (NULL stays NULL)."""
-    if connection.vendor == "postgresql":
+def sql_epoch(column: str, vendor: str | None = None) -> str:
+    """Epoch seconds of a timestamp column, as a number computed by the database (NULL stays NULL): parsing millions
+    of timestamps in Python would cost more than the analytics themselves."""
+    if (vendor or connection.vendor) == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
     if sqlite3.sqlite_version_info >= (3, 38):
-        return f"unixepoch({column})"
+        return f"unixepoch({column})"  # twice as fast as strftime
+    # '%%' because the query has parameters: Django turns a bare %s into a placeholder.
     return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
