@@ -189,9 +189,19 @@ _TASK_BACKENDS = {
     "dummy": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"},
 }
 TASKS = {"default": _TASK_BACKENDS[XIAOGUAN_TASKS]}
+# "frames": the cockpit's org-wide figures and today's win probabilities, computed by the worker's warm-up job and read
+# by every web process (core/process_cache.py, shared=True). One machine: files under var/; several: Redis.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "frames": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache" / "frames"),
+               "OPTIONS": {"MAX_ENTRIES": 500}},
+}  # fmt: skip
 if XIAOGUAN_TASKS == "rq":
-    # Workers on several machines share one cache: access tokens, rate-limit windows.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Workers on several machines share one cache: access tokens, rate-limit windows, the cockpit's frames.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "frames": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "frames"},
+    }
 # Work notices to one person (their phone) through the company's WeCom / DingTalk app; empty = not configured.
 XIAOGUAN_WECOM_CORP_ID = os.environ.get("XIAOGUAN_WECOM_CORP_ID", "")
 XIAOGUAN_WECOM_AGENT_ID = os.environ.get("XIAOGUAN_WECOM_AGENT_ID", "")

@@ -190,7 +190,7 @@ def health_frame_compute(*, now: datetime) -> HealthFrame:
 
 
 SLOT_SECONDS = 600
-_frames = ProcessCache("insights.account_health", seconds=SLOT_SECONDS)
+_frames = ProcessCache("insights.account_health", seconds=SLOT_SECONDS, shared=True)
 
 
 def health_frame(*, now: datetime) -> HealthFrame:

@@ -289,7 +289,7 @@ def deal_flags_compute(*, start: datetime, end: datetime, rules: tuple[Behaviour
 # The frame of a period is the same for every viewer (each sees only their owners' rows of it) and moves slowly:
 # computed once per 10-minute slot and period. Not dropped on saves: on a busy server some deal is saved every few
 # seconds, and the page would pay the whole computation each time; figures up to 10 minutes old are what it shows.
-_frames = ProcessCache("insights.behaviour", seconds=600)
+_frames = ProcessCache("insights.behaviour", seconds=600, shared=True)
 SLOT_SECONDS = 600
 
 

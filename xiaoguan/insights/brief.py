@@ -47,8 +47,8 @@ STUCK_TOP = 3
 FIRST_CONTACT_FALLBACK = timedelta(hours=2)  # seeds: first response within 2 hours
 TYPED_LOOKBACK = timedelta(days=60)  # records typed in the week count when they tell of the 60 days before it
 SLOT_SECONDS = 600
-_stale = ProcessCache("insights.brief_stale", seconds=SLOT_SECONDS)
-_briefs = ProcessCache("insights.weekly_brief", seconds=SLOT_SECONDS)
+_stale = ProcessCache("insights.brief_stale", seconds=SLOT_SECONDS, shared=True)
+_briefs = ProcessCache("insights.weekly_brief", seconds=SLOT_SECONDS, shared=True)
 # A rep "needs help" past any of these lines (seeds: honest records, first response within the SLA, no 躺单).
 FLAG_RATE_HELP = 0.10
 FLAG_MIN_HELP = 2

@@ -100,7 +100,7 @@ def visits_compute(*, start: datetime, end: datetime, now: datetime) -> VisitFra
 
 
 SLOT_SECONDS = 600
-_frames = ProcessCache("insights.efficiency", seconds=SLOT_SECONDS)
+_frames = ProcessCache("insights.efficiency", seconds=SLOT_SECONDS, shared=True)
 
 
 def _slot(now: datetime) -> datetime:

@@ -22,7 +22,7 @@ class FrameCache(ProcessCache):
     """A ProcessCache that keeps at most `limit` entries: the frames of periods nobody looks at any more go first."""
 
     def __init__(self, name: str, *, seconds: float = FRAME_SECONDS, limit: int = MAX_FRAMES) -> None:
-        super().__init__(name, seconds=seconds)
+        super().__init__(name, seconds=seconds, shared=True)
         self.limit = limit
 
     def get[T](self, key: str, load: Callable[[], T]) -> T:

@@ -279,7 +279,7 @@ def period_frame_compute(*, start: datetime, end: datetime, now: datetime) -> Pe
 
 
 SLOT_SECONDS = 600
-_frames = ProcessCache("insights.health", seconds=SLOT_SECONDS)
+_frames = ProcessCache("insights.health", seconds=SLOT_SECONDS, shared=True)
 
 
 def period_frame(*, f: CockpitFilter, now: datetime) -> PeriodFrame:

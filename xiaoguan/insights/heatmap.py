@@ -52,7 +52,7 @@ MAX_CHANCE_MONTHS = 3  # each month is one forecast (seconds on a big database):
 FORECAST_SAMPLES = 2000
 FORECAST_CACHE_SECONDS = 1800.0
 
-_forecasts = ProcessCache("insights.heatmap_forecasts", seconds=FORECAST_CACHE_SECONDS)
+_forecasts = ProcessCache("insights.heatmap_forecasts", seconds=FORECAST_CACHE_SECONDS, shared=True)
 
 
 @dataclass(frozen=True)

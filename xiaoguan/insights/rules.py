@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
+
 from xiaoguan.automation.registry import periodic_job
 from xiaoguan.core.clock import org_tz
 from xiaoguan.insights.snapshots import snapshot_take, week_monday
@@ -16,3 +18,13 @@ def forecast_snapshot_job(now: datetime) -> str:
     week = week_monday(now.astimezone(org_tz()).date())
     written = snapshot_take(week=week, now=now)
     return f"{written} forecast snapshots for {week.isoformat()}"
+
+
+@periodic_job("cockpit_warm", schedule="every 10m")
+def cockpit_warm_job(now: datetime) -> str:
+    """Queue the warm-up of the cockpit's figures: outside the sweep's transaction, which on SQLite holds the write lock
+    while the figures read for seconds."""
+    from xiaoguan.insights.tasks import cockpit_warm_task
+
+    transaction.on_commit(lambda: cockpit_warm_task.enqueue())
+    return "cockpit warm-up queued"

@@ -16,3 +16,10 @@ def forecast_backfill_task(*, first: str, last: str) -> int:
 
     written = snapshots_backfill(first=date.fromisoformat(first), last=date.fromisoformat(last), now=clock_now())
     return sum(written.values())
+
+
+@task
+def cockpit_warm_task() -> dict[str, float]:
+    from xiaoguan.insights.warm import cockpit_warm
+
+    return cockpit_warm(now=clock_now())

@@ -527,7 +527,7 @@ def _reason_text(group: str, i: int, col: dict[str, F64], model: WinModel, key: 
     return ""
 
 
-_today = ProcessCache("insights.win_scores_today", seconds=6 * 3600.0, models=())
+_today = ProcessCache("insights.win_scores_today", seconds=6 * 3600.0, shared=True)
 
 
 def win_scores_today() -> dict[int, DealScore]:
