@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -191,11 +192,17 @@ _TASK_BACKENDS = {
 TASKS = {"default": _TASK_BACKENDS[XIAOGUAN_TASKS]}
 # "frames": the cockpit's org-wide figures and today's win probabilities, computed by the worker's warm-up job and read
 # by every web process (core/process_cache.py, shared=True). One machine: files under var/; several: Redis.
+# The file cache culls a random third when full: the limit is far above what a 10-minute slot writes (old entries expire).
+_FRAMES_FILES = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache" / "frames"),
+                 "OPTIONS": {"MAX_ENTRIES": 20_000}}  # fmt: skip
+# Under pytest (or XIAOGUAN_FRAMES_CACHE=locmem) they stay in the process: tests neither leave entries in the
+# developer's var/ nor read ones a running app left there.
+_FRAMES_LOCAL = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "frames"}
+_FRAMES_IN_PROCESS = os.environ.get("XIAOGUAN_FRAMES_CACHE") == "locmem" or "pytest" in sys.modules
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "frames": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache" / "frames"),
-               "OPTIONS": {"MAX_ENTRIES": 500}},
-}  # fmt: skip
+    "frames": _FRAMES_LOCAL if _FRAMES_IN_PROCESS else _FRAMES_FILES,
+}
 if XIAOGUAN_TASKS == "rq":
     # Workers on several machines share one cache: access tokens, rate-limit windows, the cockpit's frames.
     CACHES = {

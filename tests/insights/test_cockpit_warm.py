@@ -70,5 +70,11 @@ def test_a_new_slot_is_computed_afresh_and_a_cleared_cache_forgets_everything(mo
     assert calls == [1, 1]
 
 
-def test_the_warm_up_is_a_periodic_job_every_ten_minutes():
-    assert PERIODIC_JOBS["cockpit_warm"].schedule == "every 10m"
+def test_the_warm_up_is_queued_once_per_ten_minute_slot(django_capture_on_commit_callbacks):
+    assert PERIODIC_JOBS["cockpit_warm"].schedule == "every 1m"
+    job = PERIODIC_JOBS["cockpit_warm"].run
+    with django_capture_on_commit_callbacks() as queued:
+        assert job(NOW) == "cockpit warm-up queued"
+        assert job(NOW + timedelta(minutes=5)) == "cockpit warm-up already queued for this slot"  # 09:00–09:10
+        assert job(NOW + timedelta(minutes=8)) == "cockpit warm-up queued"  # 09:11, a new slot
+    assert len(queued) == 2

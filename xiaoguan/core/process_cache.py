@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.signals import post_delete, post_save
@@ -32,6 +33,9 @@ def process_caches_clear() -> None:
     # The shared entries are dropped by moving to a new generation of keys (never by clearing the backend: with the
     # RQ profile it is the Redis that also holds the task queues).
     backend = caches[SHARED_CACHE]
+    if isinstance(backend, LocMemCache):  # this process's own: simply emptied (markers included)
+        backend.clear()
+        return
     try:
         backend.incr(GENERATION_KEY)
     except ValueError:
@@ -40,13 +44,16 @@ def process_caches_clear() -> None:
 
 SHARED_CACHE = "frames"
 GENERATION_KEY = "generation"
-_refreshing: ContextVar[bool] = ContextVar("process_cache_refreshing", default=False)
+# Set to the monotonic instant a refresh began: entries older than that are computed again (once), newer ones are used.
+_refreshing: ContextVar[float | None] = ContextVar("process_cache_refreshing", default=None)
 
 
 @contextmanager
 def process_caches_refreshing() -> Iterator[None]:
-    """Within: every cache computes afresh and stores the result (the warm-up job renews what the pages will read)."""
-    token = _refreshing.set(True)
+    """Within: every entry made before this began is computed afresh, once, and stored (the warm-up job renews what
+    the pages will read; a piece several others use, like the authenticity report under every brief, is still
+    computed only once)."""
+    token = _refreshing.set(time.monotonic())
     try:
         yield
     finally:
@@ -66,8 +73,11 @@ class ProcessCache:
         setting_changed.connect(self.clear, dispatch_uid=f"{name}.settings", weak=False)
 
     def get[T](self, key: str, load: Callable[[], T]) -> T:
-        entry = None if _refreshing.get() else self._entries.get(key)
+        entry = self._entries.get(key)
         now = time.monotonic()
+        refresh_began = _refreshing.get()
+        if entry is not None and refresh_began is not None and entry[0] < refresh_began:
+            entry = None
         if entry is None or now - entry[0] > self.seconds:
             entry = self._entries[key] = (now, self._shared_get(key, load) if self.shared else load())
         value: T = entry[1]
@@ -78,7 +88,7 @@ class ProcessCache:
         backend = caches[SHARED_CACHE]
         generation = backend.get(GENERATION_KEY) or 1
         shared_key = f"{generation}:{self.name}:{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"
-        found = None if _refreshing.get() else backend.get(shared_key)
+        found = None if _refreshing.get() is not None else backend.get(shared_key)
         if found is not None:
             value: T = found
             return value
