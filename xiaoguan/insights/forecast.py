@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xiaoguan.core.money import format_cny
+from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.insights.winprob import DAY, WinModel, horizon_days_of, win_model
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.org.models import User
@@ -224,3 +225,13 @@ def _explain(model: WinModel, *, ratio: float, new: _NewDeals, open_part: float,
     ]  # fmt: skip
     return lines
 
+
+
+# One forecast per window, shared by the pages that show one (the forecast page's current quarter, the heatmap's
+# months) and warmed by the worker (insights/warm.py). A forecast as of a day's 00:00 reads only what was recorded
+# before it, so it holds for the day; 30 minutes bounds how long a changed model (new deals, new stages) waits.
+_cached = ProcessCache("insights.forecasts", seconds=1800.0, shared=True)
+
+
+def forecast_cached(*, as_of: datetime, until: datetime, samples: int = 2000) -> Forecast:
+    return _cached.get(f"{as_of.isoformat()}|{until.isoformat()}|{samples}", lambda: forecast_compute(as_of=as_of, until=until, samples=samples))

@@ -16,7 +16,7 @@ the calendar months the period touches, whole months, and the period as a whole.
   amber ≥ 40 %, red below. The current month and the period are forecast from today 00:00; a later month from its first
   day, with today's pipeline (what closes before then is not taken out: a rough figure, and the page says so); at most
   `MAX_CHANCE_MONTHS` months get one.
-  Forecasts are cached per process for `FORECAST_CACHE_SECONDS`: they cost seconds on a big database.
+  Forecasts come from `forecast.forecast_cached` (one per window, shared between processes, warmed by the worker).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
 from xiaoguan.core.clock import clock_today, day_start
-from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.insights.drill import Drill, deal_condition, drill_register, param_month
 from xiaoguan.insights.filters import CockpitFilter
 from xiaoguan.opportunities.models import Opportunity
@@ -50,9 +49,7 @@ PROBABILITY_AMBER = 0.4
 MAX_MONTHS = 12
 MAX_CHANCE_MONTHS = 3  # each month is one forecast (seconds on a big database): this month and the next two
 FORECAST_SAMPLES = 2000
-FORECAST_CACHE_SECONDS = 1800.0
 
-_forecasts = ProcessCache("insights.heatmap_forecasts", seconds=FORECAST_CACHE_SECONDS, shared=True)
 
 
 @dataclass(frozen=True)
@@ -276,13 +273,12 @@ def _chance(owners: list[int], *, start: datetime, until: datetime, already: flo
 
 
 def forecast_cached(*, as_of: datetime, until: datetime) -> Any:
-    """The forecast simulation for a window, computed once per process and window (None until the model exists)."""
+    """The forecast simulation for a window (None until the model exists)."""
     try:
-        from xiaoguan.insights.forecast import forecast_compute
+        from xiaoguan.insights.forecast import forecast_cached as cached
     except ImportError:
         return None
-    key = f"{as_of.isoformat()}|{until.isoformat()}"
-    return _forecasts.get(key, lambda: forecast_compute(as_of=as_of, until=until, samples=FORECAST_SAMPLES))
+    return cached(as_of=as_of, until=until, samples=FORECAST_SAMPLES)
 
 
 # ---- drill-down: the deals won in a month (the region comes with the filter) ---------------------------------

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import translation
 
-from xiaoguan.core.clock import org_tz
+from xiaoguan.core.clock import day_start, org_tz
 from xiaoguan.core.process_cache import process_caches_refreshing
 from xiaoguan.insights.filters import cockpit_filter_parse
 from xiaoguan.org.models import Role, User
@@ -30,7 +30,8 @@ def cockpit_warm(*, now: datetime) -> dict[str, float]:
     """Compute what the pages will read in this 10-minute slot; seconds spent per piece (None-valued pieces failed)."""
     from xiaoguan.insights import account_health, behaviour, brief, dwell, efficiency, funnel, health, heatmap, radar
     from xiaoguan.insights.authenticity import authenticity_report_recent
-    from xiaoguan.insights.snapshots import week_monday
+    from xiaoguan.insights.forecast import forecast_cached
+    from xiaoguan.insights.snapshots import quarter_bounds, week_monday
     from xiaoguan.insights.winprob import win_scores_today
 
     today = now.astimezone(org_tz()).date()
@@ -42,6 +43,8 @@ def cockpit_warm(*, now: datetime) -> dict[str, float]:
         f = cockpit_filter_parse(user=director, params={}, today=today) if director is not None else None
         if f is not None and director is not None:
             _timed(spent, "heatmap", lambda: heatmap.heatmap_compute(cockpit=f, viewer=director, with_chances=True, today=today))
+        # The forecast page's current quarter (as of today 00:00 until the quarter's end).
+        _timed(spent, "forecast_quarter", lambda: forecast_cached(as_of=day_start(today), until=day_start(quarter_bounds(today)[1] + timedelta(days=1))))
         # Kept per 10-minute slot: renewed every time, so the pages never find them missing.
         with process_caches_refreshing():
             _timed(spent, "authenticity", lambda: authenticity_report_recent(now=now))

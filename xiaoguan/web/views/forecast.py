@@ -26,10 +26,10 @@ from django.views.decorators.http import require_POST
 
 from xiaoguan.core.clock import clock_now, clock_today, day_start
 from xiaoguan.core.errors import DomainError
-from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.insights.accuracy import AccuracySeries, AccuracyWeek, accuracy_series, snapshot_quarters
 from xiaoguan.insights.calls import call_list, call_scope_allowed, forecast_call_record
 from xiaoguan.insights.filters import CockpitFilter, cockpit_filter_parse
+from xiaoguan.insights.forecast import forecast_cached
 from xiaoguan.insights.models import ForecastCall
 from xiaoguan.insights.snapshots import (
     ScopeFigures,
@@ -54,14 +54,8 @@ TEN_THOUSAND = 10_000.0
 MAX_REPS_SHOWN = 200
 REPS_FIRST = 10  # the rest of the reps fold away under the first ten
 
-# The forecast as of today 00:00 reads only what was recorded before today: it holds for the whole day.
-_current = ProcessCache("insights.forecast_current", seconds=3600.0)
-
-
 def current_forecast(*, as_of: datetime, until: datetime) -> Forecast:
-    from xiaoguan.insights.forecast import forecast_compute
-
-    return _current.get(f"{as_of.isoformat()}|{until.isoformat()}", lambda: forecast_compute(as_of=as_of, until=until))
+    return forecast_cached(as_of=as_of, until=until)
 
 
 class CallForm(forms.Form):
