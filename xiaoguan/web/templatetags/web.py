@@ -54,6 +54,20 @@ def money_short(value: Decimal | int | None) -> str:
     return f"¥{amount:,.0f}"
 
 
+@register.filter
+def money_range(low: Decimal | float | None, high: Decimal | float | None) -> str:
+    """"¥0.5万–¥130.0万": both ends in the unit of the larger one, so a range never mixes ¥5,346 with ¥130.0万."""
+    if low in (None, "") or high in (None, ""):
+        return "—"
+    lo, hi = Decimal(str(low)), Decimal(str(high))
+    top = max(abs(lo), abs(hi))
+    if (get_language() or "zh-hans").startswith("zh"):
+        unit, suffix, digits = (100_000_000, "亿", 2) if top >= 100_000_000 else (10_000, "万", 1) if top >= 10_000 else (1, "", 0)
+    else:
+        unit, suffix, digits = (1_000_000, "M", 2) if top >= 1_000_000 else (1_000, "k", 1) if top >= 1_000 else (1, "", 0)
+    return f"¥{lo / unit:,.{digits}f}{suffix}–¥{hi / unit:,.{digits}f}{suffix}"
+
+
 @register.simple_tag(takes_context=True)
 def phone_shown(context: template.Context, phone: str, owner_id: int | None) -> str:
     """The phone as the viewer may read it: in full for the record's owner, masked for everyone else (PIPL)."""
