@@ -211,18 +211,13 @@ def tasks_done(*, since: datetime, before: datetime) -> list[tuple[int, datetime
 class DealColumns:
     """Every deal created before the as-of instant, and what had happened to it by then, as columns.
 
-    A deal closed at or after the instant comes back open (`closed` = 0): what it became is not known yet. Categories
-    (pipeline, product line, industry) are small integers indexing the lists beside them.
+    A deal closed at or after the instant comes back open (`closed` = 0): what it became is not known yet. Kinds (of
+    touch events, of activities) and activity texts are small integers indexing the lists beside them.
     """
 
     pk: I64
     owner: I64
-    account: I64
     pipeline: I64  # pipeline pk
-    product: I64  # index into `products`
-    products: list[str]
-    industry: I64  # index into `industries`
-    industries: list[str]
     amount: F64
     created: I64  # epoch seconds
     closed: I64  # epoch seconds, 0 while open at the instant
@@ -231,9 +226,8 @@ class DealColumns:
     entry_opportunity: I64
     entry_position: I64
     entry_at: I64
-    # Touch events before the instant on deals or their accounts.
-    touch_opportunity: I64  # 0 when only the account is known
-    touch_account: I64
+    # Touch events before the instant that name a deal.
+    touch_opportunity: I64
     touch_kind: I64  # index into `touch_kinds`
     touch_kinds: list[str]
     touch_at: I64
@@ -256,16 +250,16 @@ def _codes(values: Sequence[str], table: dict[str, int]) -> I64:
 def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
     conn = connections[database]
     vendor = conn.vendor
-    o, a = Opportunity._meta.db_table, Account._meta.db_table
+    o = Opportunity._meta.db_table
     sh, st, te = StageHistory._meta.db_table, "opportunities_stage", TouchEvent._meta.db_table
     at = _param(before, vendor)
     with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT o.id, o.owner_id, o.account_id, o.pipeline_id, o.product_line, COALESCE(a.industry, ''), "  # noqa: S608 - table names only
+            f"SELECT o.id, o.owner_id, o.pipeline_id, "  # noqa: S608 - table names only
             f"CAST(COALESCE(o.amount, 0) AS DOUBLE PRECISION), {_epoch('o.created_at', vendor)}, "
             f"CASE WHEN o.closed_at < %s THEN {_epoch('o.closed_at', vendor)} ELSE 0 END, "
             f"CASE WHEN o.closed_at < %s AND o.status = 'won' THEN 1 ELSE 0 END "
-            f"FROM {o} o LEFT JOIN {a} a ON a.id = o.account_id WHERE o.created_at < %s ORDER BY o.id",
+            f"FROM {o} o WHERE o.created_at < %s ORDER BY o.id",
             [at, at, at],
         )
         deals = cursor.fetchall()
@@ -276,8 +270,8 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
         )
         entries = cursor.fetchall()
         cursor.execute(
-            f"SELECT COALESCE(opportunity_id, 0), COALESCE(account_id, 0), kind, {_epoch('occurred_at', vendor)} FROM {te} "  # noqa: S608
-            f"WHERE occurred_at < %s",
+            f"SELECT opportunity_id, kind, {_epoch('occurred_at', vendor)} FROM {te} "  # noqa: S608
+            f"WHERE opportunity_id IS NOT NULL AND occurred_at < %s",
             [at],
         )
         touches = cursor.fetchall()
@@ -287,24 +281,21 @@ def deal_columns(*, before: datetime, database: str = "default") -> DealColumns:
             [at],
         )
         activities = cursor.fetchall()
-    d = list(zip(*deals, strict=True)) or [()] * 10
+    d = list(zip(*deals, strict=True)) or [()] * 7
     e = list(zip(*entries, strict=True)) or [()] * 3
-    t = list(zip(*touches, strict=True)) or [()] * 4
+    t = list(zip(*touches, strict=True)) or [()] * 3
     act = list(zip(*activities, strict=True)) or [()] * 4
     activity_kinds: dict[str, int] = {k: i for i, (k, _label) in enumerate(Activity.Kind.choices)}
     texts: dict[str, int] = {}
-    products: dict[str, int] = {}
-    industries: dict[str, int] = {}
     touch_kinds: dict[str, int] = {k: i for i, (k, _label) in enumerate(TouchEvent.Kind.choices)}
     return DealColumns(
-        pk=np.asarray(d[0], dtype=np.int64), owner=np.asarray(d[1], dtype=np.int64), account=np.asarray(d[2], dtype=np.int64),
-        pipeline=np.asarray(d[3], dtype=np.int64), product=_codes(d[4], products), products=list(products),
-        industry=_codes(d[5], industries), industries=list(industries), amount=np.asarray(d[6], dtype=np.float64),
-        created=np.asarray(d[7], dtype=np.int64), closed=np.asarray(d[8], dtype=np.int64), won=np.asarray(d[9], dtype=bool),
+        pk=np.asarray(d[0], dtype=np.int64), owner=np.asarray(d[1], dtype=np.int64), pipeline=np.asarray(d[2], dtype=np.int64),
+        amount=np.asarray(d[3], dtype=np.float64), created=np.asarray(d[4], dtype=np.int64),
+        closed=np.asarray(d[5], dtype=np.int64), won=np.asarray(d[6], dtype=bool),
         entry_opportunity=np.asarray(e[0], dtype=np.int64), entry_position=np.asarray(e[1], dtype=np.int64),
         entry_at=np.asarray(e[2], dtype=np.int64),
-        touch_opportunity=np.asarray(t[0], dtype=np.int64), touch_account=np.asarray(t[1], dtype=np.int64),
-        touch_kind=_codes(t[2], touch_kinds), touch_kinds=list(touch_kinds), touch_at=np.asarray(t[3], dtype=np.int64),
+        touch_opportunity=np.asarray(t[0], dtype=np.int64), touch_kind=_codes(t[1], touch_kinds), touch_kinds=list(touch_kinds),
+        touch_at=np.asarray(t[2], dtype=np.int64),
         activity_opportunity=np.asarray(act[0], dtype=np.int64), activity_kind=_codes(act[1], activity_kinds),
         activity_kinds=list(activity_kinds), activity_recorded=np.asarray(act[2], dtype=np.int64),
         activity_content=_codes(act[3], texts), activity_texts=list(texts),

@@ -59,11 +59,10 @@ class _History:
     # per deal row: sorted event keys (row * 2^40 + epoch seconds) by event family
     entry_keys: I64
     entry_position: I64
-    touch_keys: dict[str, I64]  # "any", "opened", "clicked", "downloaded", "meeting_booked", "sent"
-    activity_keys: dict[str, I64]  # "any", per activity kind, per behaviour code (by recorded time)
+    touch_keys: dict[str, I64]  # "any", "customer", "opened", "clicked", "downloaded", "meeting_booked", "sent"
+    activity_keys: dict[str, I64]  # "any", per behaviour code (by recorded time)
     behaviour_labels: dict[str, str]
     positions: dict[int, dict[int, str]]  # pipeline pk -> position -> stage name
-    won_position: dict[int, int]  # pipeline pk -> position of its won stage
 
 
 SHIFT = 1 << 40
@@ -130,14 +129,11 @@ def _history(as_of: datetime) -> _History:
 
     activity_keys, behaviour_labels = _activity_keys(deals, row_of(deals.activity_opportunity))
     positions: dict[int, dict[int, str]] = {}
-    won_position: dict[int, int] = {}
-    for pipeline_id, position, name, is_won in Stage.objects.values_list("pipeline_id", "position", "name", "is_won"):
+    for pipeline_id, position, name in Stage.objects.values_list("pipeline_id", "position", "name"):
         positions.setdefault(pipeline_id, {})[position] = name
-        if is_won:
-            won_position[pipeline_id] = position
     return _History(
         deals=deals, entry_keys=entry_keys, entry_position=entry_pos[keep], touch_keys=touch_keys,
-        activity_keys=activity_keys, behaviour_labels=behaviour_labels, positions=positions, won_position=won_position,
+        activity_keys=activity_keys, behaviour_labels=behaviour_labels, positions=positions,
     )  # fmt: skip
 
 
@@ -146,9 +142,6 @@ def _activity_keys(deals: DealColumns, rows: I64) -> tuple[dict[str, I64], dict[
     rows, recorded = rows[on_deal], deals.activity_recorded[on_deal]
     kind, content = deals.activity_kind[on_deal], deals.activity_content[on_deal]
     keys: dict[str, I64] = {"any": _keys(rows, recorded)}
-    for index, name in enumerate(deals.activity_kinds):
-        if name in ("visit", "meeting", "demo", "call", "document_sent"):
-            keys[f"kind:{name}"] = _keys(rows[kind == index], recorded[kind == index])
     # The behaviours of the cockpit's behaviour table (insights/behaviour.py: the one place their rules live), found
     # once per distinct (kind, text) pair.
     matcher = rule_matcher()
@@ -169,14 +162,6 @@ def _activity_keys(deals: DealColumns, rows: I64) -> tuple[dict[str, I64], dict[
 
 
 # ---- features of the deals open at an instant t ---------------------------------------------------------------------
-
-STAGE_FEATURES = ("pipeline", "stage", "days_in_stage", "age_days", "stages_entered", "pace")
-DEAL_FEATURES = ("log_amount", "product", "industry", "account_wins")
-REP_FEATURES = ("rep_win_rate", "rep_closed", "rep_open")
-TOUCH_FEATURES = ("touch_all", "touch_recent", "touch_silent_days", "sent", "opened", "clicked", "downloaded", "meeting_booked")
-ACTIVITY_FEATURES = ("act_all", "act_recent", "act_silent_days", "visit", "meeting", "demo", "call", "document_sent")
-CATEGORICAL = ("pipeline", "product", "industry")
-
 
 @dataclass(frozen=True)
 class _Snapshot:
@@ -209,49 +194,29 @@ def _features(h: _History, t: int, rows: I64) -> _Snapshot:
     cols["days_in_stage"] = (t - since) / DAY
     cols["age_days"] = age
     cols["stages_entered"] = n_entries.astype(np.float64)
-    cols["pace"] = (stage - 1) / np.maximum(age, 1.0) * 30  # stages gained per month
     # How long the stages it has already left took: the deal's own speed, not blurred by the stay still under way.
     first_entered = _first_after(h.entry_keys, rows, 0)
     finished = np.maximum(n_entries - 1, 0)
     span = np.where((finished > 0) & (first_entered >= 0), since - first_entered, 0)
     cols["past_stage_days"] = np.where(finished > 0, span / np.maximum(finished, 1) / DAY, np.nan)
-    cols["stay_vs_past"] = np.where(finished > 0, cols["days_in_stage"] / np.maximum(cols["past_stage_days"], 0.5), np.nan)
 
-    cols["log_amount"] = np.log1p(d.amount[rows])
-    cols["product"] = d.product[rows].astype(np.float64)
-    cols["industry"] = d.industry[rows].astype(np.float64)
     closed_before = (d.closed > 0) & (d.closed < t)
-    won_before = closed_before & d.won
-    accounts = np.bincount(d.account[won_before], minlength=int(d.account.max(initial=0)) + 1)
-    cols["account_wins"] = accounts[d.account[rows]].astype(np.float64)
-
     size = int(d.owner.max(initial=0)) + 1
     rep_closed = np.bincount(d.owner[closed_before], minlength=size).astype(np.float64)
-    rep_won = np.bincount(d.owner[won_before], minlength=size).astype(np.float64)
+    rep_won = np.bincount(d.owner[closed_before & d.won], minlength=size).astype(np.float64)
     overall = rep_won.sum() / max(rep_closed.sum(), 1.0)
     rate = (rep_won + REP_PRIOR_DEALS * overall) / (rep_closed + REP_PRIOR_DEALS)
-    open_now = (d.created < t) & ((d.closed == 0) | (d.closed >= t))
-    rep_open = np.bincount(d.owner[open_now], minlength=size).astype(np.float64)
     cols["rep_win_rate"] = rate[d.owner[rows]]
-    cols["rep_closed"] = rep_closed[d.owner[rows]]
-    cols["rep_open"] = rep_open[d.owner[rows]]
 
-    recent = t - RECENT_DAYS * DAY
     tk = h.touch_keys
     cols["touch_all"] = _count_between(tk["any"], rows, 0, t).astype(np.float64)
-    cols["touch_recent"] = _count_between(tk["any"], rows, recent, t).astype(np.float64)
-    cols["touch_silent_days"] = _silent_days(_last_before(tk["any"], rows, t), since_created=age, t=t)
     for kind in ("sent", "opened", "clicked", "downloaded", "meeting_booked"):
         cols[kind] = _count_between(tk[kind], rows, 0, t).astype(np.float64)
     # What the customer did (not what we sent): opening, clicking, downloading, booking.
     cols["customer_silent_days"] = _silent_days(_last_before(tk["customer"], rows, t), since_created=age, t=t)
     cols["customer_per_sent"] = (cols["opened"] + cols["clicked"] + cols["downloaded"] + cols["meeting_booked"]) / np.maximum(cols["sent"], 1)
     ak = h.activity_keys
-    cols["act_all"] = _count_between(ak["any"], rows, 0, t).astype(np.float64)
-    cols["act_recent"] = _count_between(ak["any"], rows, recent, t).astype(np.float64)
-    cols["act_silent_days"] = _silent_days(_last_before(ak["any"], rows, t), since_created=age, t=t)
-    for kind in ("visit", "meeting", "demo", "call", "document_sent"):
-        cols[kind] = _count_between(ak[f"kind:{kind}"], rows, 0, t).astype(np.float64)
+    cols["act_recent"] = _count_between(ak["any"], rows, t - RECENT_DAYS * DAY, t).astype(np.float64)
     for code in h.behaviour_labels:
         cols[f"kw:{code}"] = _count_between(ak[f"kw:{code}"], rows, 0, t).astype(np.float64)
     names = list(cols)
