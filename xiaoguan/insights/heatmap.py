@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from xiaoguan.core.clock import clock_today, day_start
 from xiaoguan.insights.drill import Drill, deal_condition, drill_register, param_month
 from xiaoguan.insights.filters import CockpitFilter
+from xiaoguan.insights.forecast import forecast_cached
 from xiaoguan.opportunities.models import Opportunity
 from xiaoguan.org.models import Team, User
 from xiaoguan.org.selectors import team_region_id
@@ -48,8 +49,6 @@ PROBABILITY_GREEN = 0.7
 PROBABILITY_AMBER = 0.4
 MAX_MONTHS = 12
 MAX_CHANCE_MONTHS = 3  # each month is one forecast (seconds on a big database): this month and the next two
-FORECAST_SAMPLES = 2000
-
 
 
 @dataclass(frozen=True)
@@ -265,20 +264,12 @@ def _targets(
 def _chance(owners: list[int], *, start: datetime, until: datetime, already: float, target: float) -> tuple[float | None, str]:
     """P(already + simulated won value of `owners` in [start, until) ≥ target), and "ok" or "missing"."""
     forecast = forecast_cached(as_of=start, until=until)
-    if forecast is None:
+    if forecast is None:  # no simulation to read (a forecast stand-in may give none)
         return None, "missing"
-    columns = [i for i, pk in enumerate(forecast.rep_pks) if pk in set(owners)]
+    wanted = set(owners)
+    columns = [i for i, pk in enumerate(forecast.rep_pks) if pk in wanted]
     draws = forecast.samples[:, columns].sum(axis=1) if columns else np.zeros(len(forecast.samples))
     return float(np.mean(already + draws >= target - 0.005)), "ok"
-
-
-def forecast_cached(*, as_of: datetime, until: datetime) -> Any:
-    """The forecast simulation for a window (None until the model exists)."""
-    try:
-        from xiaoguan.insights.forecast import forecast_cached as cached
-    except ImportError:
-        return None
-    return cached(as_of=as_of, until=until, samples=FORECAST_SAMPLES)
 
 
 # ---- drill-down: the deals won in a month (the region comes with the filter) ---------------------------------

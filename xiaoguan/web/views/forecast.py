@@ -9,9 +9,9 @@ A manager sees and calls for the regions and teams of their own subtree, a direc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -29,7 +29,7 @@ from xiaoguan.core.errors import DomainError
 from xiaoguan.insights.accuracy import AccuracySeries, AccuracyWeek, accuracy_series, snapshot_quarters
 from xiaoguan.insights.calls import call_list, call_scope_allowed, forecast_call_record
 from xiaoguan.insights.filters import CockpitFilter, cockpit_filter_parse
-from xiaoguan.insights.forecast import forecast_cached
+from xiaoguan.insights.forecast import Forecast, forecast_cached
 from xiaoguan.insights.models import ForecastCall
 from xiaoguan.insights.snapshots import (
     ScopeFigures,
@@ -45,18 +45,11 @@ from xiaoguan.org.visibility import SEE_ALL_ROLES
 from xiaoguan.web.views.cockpit import cockpit_choices
 from xiaoguan.web.views.common import AuthedRequest, error_status, forbidden, form_take_error, leads_team
 
-if TYPE_CHECKING:
-    from xiaoguan.insights.forecast import Forecast
-
 SCOPE_PARAMS = ("region", "team", "rep")
 COMPANY = "company"
 TEN_THOUSAND = 10_000.0
 MAX_REPS_SHOWN = 200
 REPS_FIRST = 10  # the rest of the reps fold away under the first ten
-
-def current_forecast(*, as_of: datetime, until: datetime) -> Forecast:
-    return forecast_cached(as_of=as_of, until=until)
-
 
 class CallForm(forms.Form):
     scope = forms.CharField(widget=forms.HiddenInput)
@@ -225,7 +218,7 @@ def forecast_current(request: AuthedRequest) -> HttpResponse:
     cockpit = cockpit_filter_parse(user=user, params=request.GET, today=today)
     first, last = quarter_bounds(today)
     as_of, until = day_start(today), day_start(last + timedelta(days=1))
-    forecast = current_forecast(as_of=as_of, until=until)
+    forecast = forecast_cached(as_of=as_of, until=until)
     whole = user.role in SEE_ALL_ROLES and cockpit.region is None and cockpit.team is None and cockpit.rep is None
     owners = None if whole else cockpit.owner_ids
     region_pk = _whole_region(user=user, cockpit=cockpit)
