@@ -165,7 +165,6 @@ def _activity_keys(deals: DealColumns, rows: I64) -> tuple[dict[str, I64], dict[
 
 @dataclass(frozen=True)
 class _Snapshot:
-    t: int
     rows: I64  # deal rows open at t
     x: F64
     names: list[str]
@@ -220,7 +219,7 @@ def _features(h: _History, t: int, rows: I64) -> _Snapshot:
     for code in h.behaviour_labels:
         cols[f"kw:{code}"] = _count_between(ak[f"kw:{code}"], rows, 0, t).astype(np.float64)
     names = list(cols)
-    return _Snapshot(t=t, rows=rows, x=np.column_stack([cols[n] for n in names]) if len(rows) else np.zeros((0, len(names))), names=names)
+    return _Snapshot(rows=rows, x=np.column_stack([cols[n] for n in names]) if len(rows) else np.zeros((0, len(names))), names=names)
 
 
 def _silent_days(last: I64, *, since_created: F64, t: int) -> F64:
