@@ -77,8 +77,9 @@ def test_a_rep_at_the_daily_cap_is_skipped_and_the_cap_resets_at_midnight(org, c
     lead = lead_route(lead=new_lead(), now=now)
     assert lead.owner.name == "李四"
     assert "张三（今日已满 2/2）" in LeadAssignment.objects.get(lead=lead).reason
-    # the next morning he takes leads again
-    assert lead_route(lead=new_lead(), now=now + timedelta(days=1)).owner.name == "张三"
+    # the next morning he takes leads again: the rotation follows the rule's turns (turn 5 is 李四's, turn 6 his)
+    tomorrow = now + timedelta(days=1)
+    assert [lead_route(lead=new_lead(), now=tomorrow).owner.name for _ in range(2)] == ["李四", "张三"]
 
 
 def test_absent_and_away_reps_are_skipped(org, clock):

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from xiaoguan.automation.models import BotWebhook, Delivery, Notification, NotificationPreference, Timer
 from xiaoguan.automation.registry import NOTIFICATION_KINDS
-from xiaoguan.core.bulk import row_insert, rows_insert
+from xiaoguan.core.bulk import WriteBatch, rows_insert
 from xiaoguan.core.process_cache import ProcessCache
 from xiaoguan.org.models import Team, User
 
@@ -25,15 +25,24 @@ class TimerSpec:
     payload: dict[str, Any] | None = None
 
 
+_TIMER_FIELDS = ["kind", "subject_kind", "subject_id", "step", "due_at", "armed_at", "fired_count", "payload"]
+_TIMER_CONFLICT = ["kind", "subject_kind", "subject_id"]
+_TIMER_REARM = ["step", "due_at", "armed_at", "payload"]
+
+
 def timers_arm(*, kind: str, subject_kind: str, specs: Sequence[TimerSpec], now: datetime) -> None:
     """Start (or move) the clock of `kind` on each subject: one upsert statement, however many subjects."""
     rows_insert(
-        model=Timer,
-        fields=["kind", "subject_kind", "subject_id", "step", "due_at", "armed_at", "fired_count", "payload"],
+        model=Timer, fields=_TIMER_FIELDS, conflict=_TIMER_CONFLICT, update=_TIMER_REARM,
         rows=[(kind, subject_kind, s.subject_id, s.step, s.due_at, now, 0, s.payload or {}) for s in specs],
-        conflict=["kind", "subject_kind", "subject_id"],
-        update=["step", "due_at", "armed_at", "payload"],
     )
+
+
+def timer_arm_plan(batch: WriteBatch, *, kind: str, subject_kind: str, spec: TimerSpec, now: datetime) -> None:
+    """`timers_arm` of one subject as a row of the caller's WriteBatch (the subject may be a row of the same batch)."""
+    timer = Timer(kind=kind, subject_kind=subject_kind, subject_id=spec.subject_id, step=spec.step, due_at=spec.due_at, armed_at=now,
+                  fired_count=0, payload=spec.payload or {})
+    batch.insert(timer, conflict=_TIMER_CONFLICT, update=_TIMER_REARM)
 
 
 def timer_arm(*, kind: str, subject_kind: str, subject_id: int, due_at: datetime, now: datetime, step: int = 0, payload: dict[str, Any] | None = None) -> None:
@@ -76,11 +85,30 @@ def notify(
     draft = NotificationDraft(
         recipient=recipient, kind=kind, title=title, dedupe_key=dedupe_key, body=body, link=link, subject_kind=subject_kind, subject_id=subject_id
     )
-    # ON CONFLICT DO NOTHING rather than catching the IntegrityError: no savepoint round trips on the capture path.
-    notification = row_insert(Notification(**_row(draft, now)), conflict=["dedupe_key"])
-    if notification is None:
-        return None
-    _deliveries_plan([notification], now=now)
+    batch = WriteBatch()
+    notification = notify_plan(batch, draft=draft, now=now)
+    # No savepoint of its own: the caller's transaction (or this one) is undone whole on failure.
+    batch.run(savepoint=False)
+    return notification if notification.pk is not None else None
+
+
+def notify_plan(batch: WriteBatch, *, draft: NotificationDraft, now: datetime) -> Notification:
+    """`notify` as rows of the caller's WriteBatch: the bell's row (nothing when its dedupe key exists; ON CONFLICT DO
+    NOTHING rather than an IntegrityError, so no savepoint) and its deliveries, which wait for it."""
+    notification = Notification(**_row(draft, now))
+    ref = batch.insert(notification, conflict=["dedupe_key"])
+    deliveries = _deliveries_for([notification], now=now)
+    for delivery in deliveries:
+        batch.insert(delivery, needs=[ref])
+    if deliveries and not _queue_in_this_database():
+        # With the database queue (the embedded profile) the worker reads due deliveries straight from their table
+        # (automation/delivery.py, deliveries_send_due); a task engine elsewhere (RQ) is told after commit.
+        def enqueue() -> None:
+            ids = [d.pk for d in deliveries if d.pk is not None]
+            if ids:
+                transaction.on_commit(lambda: _deliveries_enqueue(ids))
+
+        batch.after(enqueue)
     return notification
 
 
@@ -120,9 +148,10 @@ def personal_addresses(user: User) -> dict[str, dict[str, str]]:
     return addresses
 
 
-def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) -> None:
+def _deliveries_for(notifications: Sequence[Notification], *, now: datetime) -> list[Delivery]:
+    """The outside deliveries of these notifications: each recipient's chosen channels, and the group bots."""
     if not notifications:
-        return
+        return []
     recipients = {n.recipient_id for n in notifications}
     kinds = {n.kind for n in notifications}
     if len(notifications) == 1:
@@ -147,18 +176,18 @@ def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) ->
         for bot in bots:
             if n.kind in bot.kinds and (bot.team is None or team_path.startswith(bot.team.path)):
                 deliveries.append(Delivery(notification=n, channel=bot.kind, address={"bot_id": bot.pk}, created_at=now, next_attempt_at=now))
+    return deliveries
+
+
+def _deliveries_plan(notifications: Sequence[Notification], *, now: datetime) -> None:
+    deliveries = _deliveries_for(notifications, now=now)
     if not deliveries:
         return
-    if len(deliveries) <= 3:  # one notification's few channels (a capture): plain inserts
-        ids = [row_insert(d).pk for d in deliveries]  # type: ignore[union-attr]
-    else:
-        Delivery.objects.bulk_create(deliveries, batch_size=1000)
-        ids = [d.pk for d in deliveries if d.pk is not None] or list(
-            Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
-        )
+    Delivery.objects.bulk_create(deliveries, batch_size=1000)
+    ids = [d.pk for d in deliveries if d.pk is not None] or list(
+        Delivery.objects.filter(notification__in=notifications).values_list("pk", flat=True)
+    )
     if not _queue_in_this_database():
-        # With the database queue (the embedded profile) the worker reads due deliveries straight from their table
-        # (automation/delivery.py, deliveries_send_due); a task engine elsewhere (RQ) is told after commit.
         transaction.on_commit(lambda: _deliveries_enqueue(ids))
 
 

@@ -39,6 +39,27 @@ def history_changes(*, instance: models.Model, values: dict[str, Any]) -> dict[s
     return changes
 
 
+def history_entry(
+    *,
+    subject: models.Model,
+    actor: User | None,
+    action: str,
+    at: datetime,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> HistoryEntry:
+    """The history row of one change, not yet written (`history_record` writes it; a WriteBatch may plan it)."""
+    return HistoryEntry(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        actor=actor,
+        at=at,
+        action=action,
+        changes=changes or {},
+        note=note[:500],
+    )
+
+
 def history_record(
     *,
     subject: models.Model,
@@ -48,15 +69,7 @@ def history_record(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> HistoryEntry:
-    entry = HistoryEntry(
-        content_type=ContentType.objects.get_for_model(subject),
-        object_id=subject.pk,
-        actor=actor,
-        at=at,
-        action=action,
-        changes=changes or {},
-        note=note[:500],
-    )
+    entry = history_entry(subject=subject, actor=actor, action=action, at=at, changes=changes, note=note)
     row_insert(entry)
     return entry
 

@@ -138,7 +138,13 @@ def lead_convert(
 
 
 # The lead engine (issue 4): assignment and the lead clock, first contact and the pool.
-from xiaoguan.leads.services.assign import PlannedAssignment, lead_assign, lead_assign_bulk, lead_clock_stop  # noqa: E402
+from xiaoguan.leads.services.assign import (  # noqa: E402
+    PlannedAssignment,
+    lead_assign,
+    lead_assign_bulk,
+    lead_assign_plan,
+    lead_clock_stop,
+)
 from xiaoguan.leads.services.pool import (  # noqa: E402
     lead_claim,
     lead_policy_save,
@@ -148,6 +154,6 @@ from xiaoguan.leads.services.pool import (  # noqa: E402
 )
 
 __all__ = [
-    "Conversion", "PlannedAssignment", "lead_assign", "lead_assign_bulk", "lead_claim", "lead_clock_stop", "lead_convert", "lead_create",
+    "Conversion", "PlannedAssignment", "lead_assign", "lead_assign_bulk", "lead_assign_plan", "lead_claim", "lead_clock_stop", "lead_convert", "lead_create",
     "lead_disqualify", "lead_policy_save", "lead_pool_claims_today", "lead_release_to_pool", "lead_touched", "lead_update",
 ]

@@ -14,8 +14,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from xiaoguan.automation.services import NotificationDraft, TimerSpec, notify, notify_many, timers_arm, timers_stop
-from xiaoguan.core.bulk import row_insert, rows_insert, rows_update
+from xiaoguan.automation.services import (
+    NotificationDraft,
+    TimerSpec,
+    notify_many,
+    notify_plan,
+    timer_arm_plan,
+    timers_arm,
+    timers_stop,
+)
+from xiaoguan.core.bulk import WriteBatch, row_insert, rows_insert, rows_update
 from xiaoguan.core.clock import org_tz
 from xiaoguan.core.errors import InvalidStateError
 from xiaoguan.leads.models import Lead, LeadAssignment, RepDailyIntake
@@ -97,19 +105,67 @@ def _assign_one(
     *, lead: Lead, rep: User, now: datetime, kind: str, by: User | None, rule_id: int | None, rule_name: str, rule_version: int | None,
     reason: str, details: dict[str, Any] | None,
 ) -> Lead:
+    batch = WriteBatch()
+    lead_assign_plan(batch, lead=lead, rep=rep, now=now, kind=kind, by=by, rule_id=rule_id, rule_name=rule_name, rule_version=rule_version,
+                     reason=reason, details=details)
+    batch.run(savepoint=False)
+    return lead
+
+
+def lead_assign_plan(
+    batch: WriteBatch,
+    *,
+    lead: Lead,
+    rep: User,
+    now: datetime,
+    kind: str,
+    by: User | None = None,
+    rule_id: int | None = None,
+    rule_name: str = "",
+    rule_version: int | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    cap: int | None = None,
+    new: bool = False,
+) -> None:
+    """What `lead_assign` writes, as rows of the caller's WriteBatch: the rep's count of the day, the lead (given in
+    memory here), its assignment row, its clock and the rep's bell.
+
+    `cap`: the rep's daily cap the routing decision saw; the count's upsert then guards it (another request that
+    filled the last place first makes the batch stale). `new`: the lead is written by this batch, already owned
+    (one INSERT instead of an INSERT and an UPDATE). The count comes first, so a stale batch has written nothing.
+    """
+    _intake_plan(batch, rep_id=rep.pk, now=now, cap=cap)
     _lead_give(
         lead, rep_id=rep.pk, now=now, reason=reason, due_at=first_contact_due(assigned_at=now, team_id=rep.team_id), region_id=_rep_region_id(rep),
     )
     lead.owner = rep
-    rows_update(objs=[lead], fields=ASSIGNED_FIELDS)
-    assignment_log(lead=lead, rep=rep, now=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name, rule_version=rule_version,
-                   reason=reason, details=details)
-    _clock_start([lead], now=now)
-    notify(
+    if new:
+        batch.insert(lead)
+    else:
+        batch.update(lead, fields=ASSIGNED_FIELDS)
+    batch.insert(LeadAssignment(
+        lead=lead, rep=rep, at=now, by=by, kind=kind, rule_id=rule_id, rule_name=rule_name[:100], rule_version=rule_version,
+        reason=reason[:500], details=details or {},
+    ))
+    timer_arm_plan(batch, kind=SLA_TIMER, subject_kind=SUBJECT, spec=_clock_spec(lead, now=now), now=now)
+    notify_plan(batch, draft=NotificationDraft(
         recipient=rep, kind="lead_assigned", title=_("新线索：%(lead)s") % {"lead": lead}, body=reason, link=lead_link(lead),
-        subject_kind=SUBJECT, subject_id=lead.pk, dedupe_key=_assigned_dedupe(lead, now), now=now,
+        subject_kind=SUBJECT, subject_id=lead.pk, dedupe_key=_assigned_dedupe(lead, now),
+    ), now=now)
+
+
+def _intake_plan(batch: WriteBatch, *, rep_id: int, now: datetime, cap: int | None) -> None:
+    table = RepDailyIntake._meta.db_table
+    day = now.astimezone(org_tz()).date().isoformat()
+    sql = (
+        f"INSERT INTO {table} (rep_id, day, assigned) VALUES (%s, %s, 1)"  # noqa: S608 — the model's table
+        f" ON CONFLICT (rep_id, day) DO UPDATE SET assigned = {table}.assigned + 1"
     )
-    return lead
+    if cap is None:
+        batch.statement(sql, [rep_id, day])
+    else:
+        batch.guard(f"{sql} WHERE {table}.assigned < %s RETURNING assigned", [rep_id, day, cap])
 
 
 # No savepoint of its own: on SQLite, tens of thousands of row updates inside a SAVEPOINT slow down quadratically
@@ -193,14 +249,14 @@ def _intake_add(per_rep: dict[int, int], *, now: datetime) -> None:
         cursor.executemany(sql, [(rep_id, day, n) for rep_id, n in sorted(per_rep.items())])
 
 
+def _clock_spec(lead: Lead, *, now: datetime) -> TimerSpec:
+    if lead.first_contact_at is None and lead.first_contact_due_at is not None:
+        return TimerSpec(subject_id=lead.pk, due_at=lead.first_contact_due_at, step=STEP_FIRST_CONTACT)
+    return TimerSpec(subject_id=lead.pk, due_at=pool_return_due(touched_at=now, team_id=None), step=STEP_POOL_RETURN)
+
+
 def _clock_start(leads: Sequence[Lead], *, now: datetime) -> None:
-    specs = []
-    for lead in leads:
-        if lead.first_contact_at is None and lead.first_contact_due_at is not None:
-            specs.append(TimerSpec(subject_id=lead.pk, due_at=lead.first_contact_due_at, step=STEP_FIRST_CONTACT))
-        else:
-            specs.append(TimerSpec(subject_id=lead.pk, due_at=pool_return_due(touched_at=now, team_id=None), step=STEP_POOL_RETURN))
-    timers_arm(kind=SLA_TIMER, subject_kind=SUBJECT, specs=specs, now=now)
+    timers_arm(kind=SLA_TIMER, subject_kind=SUBJECT, specs=[_clock_spec(lead, now=now) for lead in leads], now=now)
 
 
 def lead_clock_stop(*, lead_ids: Sequence[int]) -> None:
