@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Router
 
 from xiaoguan.api.auth import viewer
 from xiaoguan.api.errors import with_errors
@@ -86,7 +86,7 @@ def _lead_owner_default(user: User) -> User | None:
 
 
 @router.post("", response=with_errors({200: LeadOut, 201: LeadOut}), summary="新建线索", openapi_extra=_IDEMPOTENCY_DOC)
-def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) -> Any:
+def leads_create(request: HttpRequest, payload: LeadIn) -> Any:
     """Goes through capture: a lead matching an open one (same phone or e-mail) is merged into it (200, the existing
     lead, its owner told); one of an existing customer is linked to that account; a new one is 201. Without
     `owner_id` the caller owns it, except an admin's token, whose leads are routed by the routing rules.
@@ -98,7 +98,7 @@ def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) 
     body = payload.model_dump(mode="json")
     fingerprint = request_fingerprint(body)
     if key and (earlier := capture_by_idempotency_key(user=user, key=key)) is not None:
-        return _replayed(earlier, fingerprint, response)
+        return _replayed(earlier, fingerprint)
     refs = References(viewer=user)
     owner = refs.user("owner_id", payload.owner_id) if payload.owner_id else _lead_owner_default(user)
     region = refs.region("region_id", payload.region_id)
@@ -123,18 +123,24 @@ def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) 
         earlier = capture_by_idempotency_key(user=user, key=key) if key else None
         if earlier is None:
             raise
-        return _replayed(earlier, fingerprint, response)
-    status, out = result.capture.response_status or 200, result.capture.response_body
-    response["X-Capture-Outcome"] = result.outcome
-    return Status(status, out)
+        return _replayed(earlier, fingerprint)
+    return _answer(result.capture.response_status or 200, result.capture.response_body, outcome=result.outcome)
 
 
-def _replayed(earlier: LeadCapture, fingerprint: str, response: HttpResponse) -> Any:
+def _replayed(earlier: LeadCapture, fingerprint: str) -> HttpResponse:
     """The first answer again; another body under the same key is a 422 `idempotency_key_reused`."""
     status, out = capture_replay(capture=earlier, request_hash=fingerprint)
-    response["Idempotent-Replayed"] = "true"
-    response["X-Capture-Outcome"] = earlier.outcome
-    return Status(status, out)
+    answer = _answer(status, out, outcome=earlier.outcome)
+    answer["Idempotent-Replayed"] = "true"
+    return answer
+
+
+def _answer(status: int, body: Any, *, outcome: str) -> HttpResponse:
+    # The body is the LeadOut the capture stored with its row (already validated and in JSON form): sent as it is,
+    # not validated and rendered a second time by the response schema.
+    answer = JsonResponse(body, status=status, safe=False)
+    answer["X-Capture-Outcome"] = outcome
+    return answer
 
 
 @router.patch("/{lead_id}", response=with_errors({200: LeadOut}), summary="修改线索")
