@@ -318,6 +318,8 @@ class WriteBatch:
         with_pk = self._postgresql or obj.pk is not None
         if obj.pk is None:
             obj.pk = ref
+        else:
+            ref.value = obj.pk  # a key given in advance: nothing to reserve
         sql, columns, auto = _row_plan(type(obj), with_pk=with_pk, conflict=conflict if not update else ())
         if update:
             sql = _upsert_sql(type(obj), sql, conflict=conflict, update=update)
@@ -415,7 +417,7 @@ class WriteBatch:
                     self._external_id_learn(step.ref, tokens)
 
     def _run_postgresql(self, tokens: dict[str, str], *, fast_commit: bool) -> None:
-        refs = [step.ref for step in self._steps if step.ref is not None]
+        refs = [step.ref for step in self._steps if step.ref is not None and step.ref.value is None]
         with connection.cursor() as wrapper, connection.wrap_database_errors:
             raw = wrapper.cursor
             if refs:

@@ -60,8 +60,10 @@ class RoutingRule(ExternalIdModel):
 
 
 class RoutingCursor(models.Model):
-    """Where a round-robin rule's turn stands. Read under a row lock (select_for_update) and written in the same
-    transaction as the assignment, so two concurrent requests never take the same turn."""
+    """Where a round-robin rule's turn stands: `turns` counts the turns taken, and turn t starts at member t mod n of
+    the group. A capture takes its turn with one atomic increment (routing/services.py: `_turn_take`); `lead_route`
+    reads it under a row lock and advances it with the assignment. Either way no two requests take the same turn.
+    `last_rep_id` records who was given the last lead routed that way."""
 
     rule = models.OneToOneField(RoutingRule, primary_key=True, on_delete=models.CASCADE, related_name="cursor")
     last_rep_id = models.BigIntegerField(null=True, blank=True)

@@ -1,10 +1,11 @@
 """Writes of routing: rules (versioned, with history), capacity, routing one lead or many, re-routing a leaver's
 leads, hand dispatch from the fallback queue.
 
-Concurrency: routing one lead locks the matched rule's cursor row (`select_for_update`; on SQLite every transaction
-is IMMEDIATE, so writers queue anyway) before it reads the reps' counts, and writes the assignment and the new cursor
-in the same transaction. Two requests routing through one rule therefore take turns: no rep gets the same turn twice
-and a cap is not overshot by a race inside one rule's group.
+Concurrency: `lead_route` locks the matched rule's cursor row (`select_for_update`; on SQLite every transaction is
+IMMEDIATE, so writers queue anyway) before it reads the reps' counts, and writes the assignment and the new cursor in
+the same transaction. The capture's path (`route_plan` + `route_plan_write`) takes its turn with one atomic increment
+instead and guards the daily cap when its batch writes. Either way two requests through one rule never take the same
+turn and a cap is not overshot.
 """
 
 from __future__ import annotations
