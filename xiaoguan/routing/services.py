@@ -54,6 +54,7 @@ from xiaoguan.routing.selectors import (
     lead_facts_of,
     region_names,
     rep_cached,
+    rep_open_leads_note,
     rep_states,
     routable_leads,
     rule_list_enabled,
@@ -419,12 +420,14 @@ def route_plan(*, lead: Lead, now: datetime) -> RoutePlan | None:
     if spec is None or spec.id is None or not spec.member_ids:
         return None
     least_loaded = spec.strategy == RoutingRule.Strategy.LEAST_LOADED
-    reps = rep_states(rep_ids=spec.member_ids, now=now, loads=least_loaded, cached=True)
+    reps = rep_states(rep_ids=spec.member_ids, now=now, loads=least_loaded, cached=True, loads_cached=True)
     last = None if least_loaded else _turn_last(spec, _turn_take(spec.id))
     decision = decide(lead=facts, rules=[spec], state=RoutingState(reps=reps, last_rep={spec.id: last}))
     rep = rep_cached(decision.rep_id) if decision.rep_id is not None else None
     if rep is None or decision.rep_id is None:
         return None
+    if least_loaded:
+        rep_open_leads_note(rep_ids=spec.member_ids, rep_id=rep.pk)
     return RoutePlan(decision=decision, rep=rep, cap=reps[decision.rep_id].cap)
 
 
