@@ -33,7 +33,29 @@ def bench_drop_database(url: str, *, stderr: TextIO) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
+        _postgres_database_ensure(url, stderr=stderr)
         bench_subprocess(["flush_schema"], url=url, stderr=stderr)
+
+
+def _postgres_database_ensure(url: str, *, stderr: TextIO) -> None:
+    """Create the scratch database named in the URL when the server has none of that name (a new machine)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+        return
+    except psycopg.OperationalError as exc:
+        if name not in str(exc):
+            raise
+    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    print(f"bench: created the PostgreSQL database {name}", file=stderr, flush=True)
 
 
 def bench_reset_database(url: str, *, stderr: TextIO) -> None:

@@ -25,7 +25,8 @@ In a child process whose settings point at the throwaway database (bench/_child.
 
 Environment knobs: XIAOGUAN_BENCH_RATE (200), XIAOGUAN_BENCH_SECONDS (60), XIAOGUAN_BENCH_WORKERS (comma-separated
 configurations, each `N` for N sync workers or `gthread:NxT` for N workers of T threads; default `3`),
-XIAOGUAN_BENCH_PROFILE_REQUESTS (200; 0 skips the profile), XIAOGUAN_BENCH_PYSPY (0/1).
+XIAOGUAN_BENCH_PROFILE_REQUESTS (200; 0 skips the profile), XIAOGUAN_BENCH_PYSPY (0/1), XIAOGUAN_BENCH_SAMPLES_DIR (keep
+every request's timing there, one JSON file per run).
 """
 
 from __future__ import annotations
@@ -340,6 +341,10 @@ def one_run(*, url: str, config: str, setup_info: dict[str, Any], rate: float, s
         if "error" in summary:
             raise RuntimeError(f"load generator: {summary}; server log: {server.tail()}")
         samples = json.loads(out.read_text())
+        if keep_dir := os.environ.get("XIAOGUAN_BENCH_SAMPLES_DIR"):
+            # Every request's timing, for looking at where the slow ones fall (one JSON file per run).
+            Path(keep_dir).mkdir(parents=True, exist_ok=True)
+            out.replace(Path(keep_dir) / f"leads-run{run_no}-{server.label.replace(' ', '')}.json")
         out.unlink(missing_ok=True)
         cfg.unlink(missing_ok=True)
         result.update(_stats(samples, rate=rate, seconds=seconds))

@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -23,6 +24,11 @@ def _warm() -> None:
     resolver = get_resolver()
     resolver.url_patterns  # noqa: B018 — imports every URL module and its views
     resolver._populate()
+    # Everything loaded so far lives as long as the process: moved out of the garbage collector's sight. Otherwise each
+    # worker's first full collection walks those ~150,000 objects (60–90 ms of CPU), and the three workers, forked
+    # alike and serving alike, reach it at about the same time, one of them often inside a write transaction while
+    # the others queue on SQLite's lock (`xiaoguan bench leads`: every request stalled 100–190 ms as the load rose).
+    gc.freeze()
 
 
 _warm()
